@@ -1,0 +1,7 @@
+"""``python -m tlsdoc`` is the same program as the ``tlsdoc`` command."""
+
+import sys
+
+from tlsdoc.cli import main
+
+sys.exit(main())
