@@ -1,0 +1,1036 @@
+"""Capture files in, frames and TCP segments out: the first stage of the data flow.
+
+Consumes a binary file object (or a path) holding a pcap or pcapng capture
+and produces, lazily, :class:`Frame` values (number, timestamp, link-layer
+bytes) and from them :class:`Segment` values (the IP and TCP header fields
+plus the TCP payload).  Also reads small sidecar files (key logs, PEM keys)
+as bytes, so that no other module opens a file.
+
+Streaming.
+    Captures may be gigabytes: :func:`read_frames` reads one record (or
+    pcapng block) at a time from the file object and keeps nothing but the
+    pcapng interface table, so memory does not grow with the file.
+
+Why the file formats are parsed here and not by dpkt.
+    ``dpkt.pcap.Reader`` returns float (or ``Decimal``) timestamps, which
+    lose nanoseconds, and ends silently on a record cut short.
+    ``dpkt.pcapng.Reader`` takes the link type and timestamp resolution of
+    the *first* interface for every packet and drops the interface id, so a
+    two-interface capture (``dumpcap -i eth0 -i any``) is misread, and it
+    handles a single section only.  Both formats are a few fixed headers,
+    so they are decoded here with :mod:`struct`, per interface and per
+    section, with located warnings.  dpkt still supplies the magic numbers,
+    block types and link-type constants.
+
+Why headers are decoded with ``struct.unpack_from`` and not dpkt packets.
+    Building ``dpkt.ethernet.Ethernet`` decodes every layer into a new
+    object per frame (and swallows decode errors, see STYLE.md); on a
+    million frames that is most of the run time.  The fields we need sit at
+    fixed offsets, so :func:`decode_segment` reads them straight from the
+    frame bytes with precompiled :class:`struct.Struct` objects, a few
+    microseconds per frame.  Checksums are not verified (captures taken on
+    the sending host carry offloaded, unfinished checksums).
+
+Warnings versus errors.
+    A file that is not a capture at all raises :class:`CaptureError`.  A
+    capture that ends early or has a corrupt record yields the frames read
+    so far and reports the problem through ``warn`` with its location.  A
+    malformed IP or TCP header raises :class:`DecodeError` from
+    :func:`decode_segment`; :func:`read_segments` turns that into a warning.
+
+This is the only module that imports ``dpkt``.  It must never import a
+tlsdoc module other than :mod:`tlsdoc.errors`.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import os
+import socket
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import BinaryIO, Callable, Iterator, NamedTuple
+
+import dpkt.pcap
+import dpkt.pcapng
+
+from tlsdoc.errors import CaptureError, DecodeError, TruncatedError
+
+__all__ = [
+    "Frame",
+    "Segment",
+    "TcpFlags",
+    "TcpOptionKind",
+    "TcpOption",
+    "LinkType",
+    "Capture",
+    "open_capture",
+    "read_frames",
+    "read_segments",
+    "decode_segment",
+    "read_bytes",
+    "SUPPORTED_LINKTYPES",
+]
+
+Warn = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------
+
+
+class LinkType(enum.IntEnum):
+    """The link-layer header types we decode (tcpdump.org LINKTYPE_* values)."""
+
+    NULL = dpkt.pcap.DLT_NULL  # 0: BSD loopback, AF in host byte order
+    ETHERNET = dpkt.pcap.DLT_EN10MB  # 1
+    RAW_DLT = dpkt.pcap.DLT_RAW  # 12: raw IP, as some BSDs number it
+    RAW = 101  # LINKTYPE_RAW: raw IPv4 or IPv6
+    LOOP = dpkt.pcap.DLT_LOOP  # 108: OpenBSD loopback, AF in network byte order
+    LINUX_SLL = dpkt.pcap.DLT_LINUX_SLL  # 113: Linux cooked v1
+    IPV4 = dpkt.pcap.DLT_IPV4  # 228
+    IPV6 = dpkt.pcap.DLT_IPV6  # 229
+    LINUX_SLL2 = dpkt.pcap.DLT_LINUX_SLL2  # 276: Linux cooked v2 (tcpdump -i any)
+
+
+SUPPORTED_LINKTYPES = frozenset(int(t) for t in LinkType)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One packet record of a capture file, as Wireshark numbers them.
+
+    Attributes:
+        number: 1-based position among all packet records of the file
+            (every interface, decodable or not), as Wireshark counts.
+        time_ns: capture time in nanoseconds since the Unix epoch, at the
+            file's precision (nanosecond pcap, pcapng ``if_tsresol``), or
+            ``None`` for a pcapng Simple Packet Block, which has no time.
+        linktype: LINKTYPE_* value of the interface the frame came from.
+        data: the captured bytes (``captured_length`` of them).
+        captured_length: bytes present in the file.
+        original_length: bytes on the wire (more when snaplen cut it).
+        interface: pcapng interface id (0 for pcap).
+    """
+
+    number: int
+    time_ns: int | None
+    linktype: int
+    data: bytes
+    captured_length: int
+    original_length: int
+    interface: int = 0
+
+
+class TcpFlags(enum.IntFlag):
+    """TCP header flags (RFC 9293 §3.1; AE, formerly NS, from RFC 3540/AccECN)."""
+
+    FIN = 0x001
+    SYN = 0x002
+    RST = 0x004
+    PSH = 0x008
+    ACK = 0x010
+    URG = 0x020
+    ECE = 0x040
+    CWR = 0x080
+    AE = 0x100
+
+
+# Wireshark's order in the Info column.
+_FLAG_ORDER = tuple(TcpFlags[n] for n in ("CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN", "AE"))
+
+FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = (
+    TcpFlags.FIN,
+    TcpFlags.SYN,
+    TcpFlags.RST,
+    TcpFlags.PSH,
+    TcpFlags.ACK,
+    TcpFlags.URG,
+    TcpFlags.ECE,
+    TcpFlags.CWR,
+)
+
+
+class TcpOptionKind(enum.IntEnum):
+    """TCP option kinds we decode (IANA "TCP Option Kind Numbers")."""
+
+    EOL = 0  # End of Option List, RFC 9293
+    NOP = 1  # No-Operation, RFC 9293
+    MSS = 2  # Maximum Segment Size, RFC 9293
+    WINDOW_SCALE = 3  # RFC 7323 §2
+    SACK_PERMITTED = 4  # RFC 2018
+    SACK = 5  # RFC 2018
+    TIMESTAMPS = 8  # RFC 7323 §3
+
+
+class TcpOption(NamedTuple):
+    """One TCP option, decoded.
+
+    ``value`` by kind: EOL, NOP, SACK_PERMITTED -> ``None``; MSS -> int
+    (bytes); WINDOW_SCALE -> int (shift count); SACK -> tuple of
+    ``(left_edge, right_edge)`` sequence numbers; TIMESTAMPS -> ``(TSval,
+    TSecr)``; any other kind -> its raw value bytes (``kind`` stays an int).
+    """
+
+    kind: TcpOptionKind | int
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One TCP segment: the IP and TCP header fields and the payload.
+
+    Attributes:
+        frame: number of the frame that carried it.
+        time_ns: the frame's timestamp (see :class:`Frame`).
+        src, dst: addresses as Wireshark prints them (``192.0.2.10``,
+            ``2001:db8::1``).
+        sport, dport: TCP ports.
+        seq, ack: raw 32-bit sequence and acknowledgement numbers.
+        flags: TCP flags as an int (test with :class:`TcpFlags`).
+        window: the raw (unscaled) window field.
+        options: decoded options, in header order (EOL and the padding
+            after it are not listed).
+        payload: the TCP payload bytes that were captured.
+        payload_length: the payload length the IP header announces (equal
+            to ``len(payload)`` unless ``truncated``).
+        truncated: the frame was cut (snaplen) before the end the IP header
+            announces; ``payload`` holds only what was captured.
+        ip_version: 4 or 6.
+    """
+
+    frame: int
+    time_ns: int | None
+    src: str
+    dst: str
+    sport: int
+    dport: int
+    seq: int
+    ack: int
+    flags: int
+    window: int
+    options: tuple[TcpOption, ...]
+    payload: bytes
+    payload_length: int
+    truncated: bool
+    ip_version: int
+
+    def option(self, kind: int) -> object:
+        """The value of the first option of *kind*, or ``None`` when absent.
+
+        SACK_PERMITTED, which has no value, gives ``True`` when present.
+        """
+        for opt in self.options:
+            if opt.kind == kind:
+                return True if opt.value is None else opt.value
+        return None
+
+    @property
+    def flag_names(self) -> str:
+        """Flags as Wireshark's summary shows them, e.g. ``"SYN, ACK"``."""
+        return ", ".join(f.name for f in _FLAG_ORDER if self.flags & f)
+
+
+# --------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------
+
+#: Largest record or block we accept; larger lengths are taken to be lies.
+#: (Wireshark's limit for most link types is 256 KiB; pcapng blocks holding
+#: name tables or secrets can be larger, so leave generous room.)
+MAX_RECORD = 64 * 1024 * 1024
+
+_PCAP_MAGICS = {
+    # magic as read little-endian -> (byte order, nanosecond?)
+    dpkt.pcap.TCPDUMP_MAGIC: ("<", False),
+    dpkt.pcap.TCPDUMP_MAGIC_NANO: ("<", True),
+    dpkt.pcap.PMUDPCT_MAGIC: (">", False),
+    dpkt.pcap.PMUDPCT_MAGIC_NANO: (">", True),
+}
+_PCAPNG_SHB = dpkt.pcapng.PCAPNG_BT_SHB  # 0x0A0D0D0A, a palindrome
+_PCAPNG_IDB = dpkt.pcapng.PCAPNG_BT_IDB  # 1
+_PCAPNG_PB = dpkt.pcapng.PCAPNG_BT_PB  # 2, obsolete Packet Block
+_PCAPNG_SPB = dpkt.pcapng.PCAPNG_BT_SPB  # 3
+_PCAPNG_EPB = dpkt.pcapng.PCAPNG_BT_EPB  # 6
+_PCAPNG_BOM = dpkt.pcapng.BYTE_ORDER_MAGIC  # 0x1A2B3C4D
+_PCAPNG_BOM_SWAPPED = dpkt.pcapng.BYTE_ORDER_MAGIC_LE  # the same, read in the other order
+_OPT_IF_TSRESOL = dpkt.pcapng.PCAPNG_OPT_IF_TSRESOL  # 9
+_OPT_IF_TSOFFSET = dpkt.pcapng.PCAPNG_OPT_IF_TSOFFSET  # 14
+
+
+def _sniff(head: bytes) -> str | None:
+    """``"pcap"``, ``"pcapng"`` or ``None`` from a file's first 4 bytes."""
+    if len(head) < 4:
+        return None
+    (magic,) = struct.unpack("<I", head[:4])
+    if magic in _PCAP_MAGICS:
+        return "pcap"
+    if magic == _PCAPNG_SHB:
+        return "pcapng"
+    return None
+
+
+def read_frames(fileobj: BinaryIO, *, name: str, warn: Warn) -> Iterator[Frame]:
+    """Yield the frames of a pcap or pcapng capture, one record at a time.
+
+    Args:
+        fileobj: a binary file object positioned at the start of the file.
+        name: the capture's name, used in messages.
+        warn: called with a one-line, located message for each problem that
+            still allows a partial result (a file cut short, a corrupt
+            record).
+
+    Yields:
+        Frame: in file order.
+
+    Raises:
+        CaptureError: the file is empty, neither pcap nor pcapng, or its
+            file header is cut short (raised by the call itself, before
+            any frame).
+    """
+    head = fileobj.read(4)
+    kind = _sniff(head)
+    if kind is None:
+        if not head:
+            raise CaptureError("the file is empty", capture=name)
+        raise CaptureError(
+            "not a pcap or pcapng file",
+            capture=name,
+            expected="a pcap magic (a1b2c3d4, a1b23c4d) or pcapng 0a0d0d0a",
+            found=head.hex() or "nothing",
+        )
+    if kind == "pcap":
+        return _read_pcap(fileobj, head, name, warn)
+    # Check the first section header now, so a bad file fails at the call.
+    head += fileobj.read(8)
+    if len(head) < 12:
+        raise CaptureError(
+            "pcapng section header cut short", capture=name, expected="12 bytes", found=len(head)
+        )
+    if struct.unpack_from("<I", head, 8)[0] not in (_PCAPNG_BOM, _PCAPNG_BOM_SWAPPED):
+        raise CaptureError(
+            "pcapng section header has a bad byte-order magic",
+            capture=name,
+            offset=8,
+            expected="1a2b3c4d",
+            found=head[8:12].hex(),
+        )
+    return _read_pcapng(fileobj, head, name, warn)
+
+
+def _read_pcap(f: BinaryIO, head: bytes, name: str, warn: Warn) -> Iterator[Frame]:
+    # File header (libpcap format): magic u32, version_major u16,
+    # version_minor u16, thiszone i32, sigfigs u32, snaplen u32,
+    # linktype u32 (upper bits may hold FCS length); 24 bytes.
+    rest = f.read(20)
+    if len(rest) < 20:
+        raise CaptureError(
+            "pcap file header cut short",
+            capture=name,
+            expected="24 bytes",
+            found=f"{4 + len(rest)}",
+        )
+    order, nano = _PCAP_MAGICS[struct.unpack("<I", head)[0]]
+    _vmaj, _vmin, _zone, _sig, _snaplen, linktype = struct.unpack(order + "HHiIII", rest)
+    linktype &= 0xFFFF  # bits 16-31: FCS length and flags, not the type
+    frac_ns = 1 if nano else 1000
+    return _pcap_records(f, order, frac_ns, linktype, name, warn)
+
+
+def _pcap_records(
+    f: BinaryIO, order: str, frac_ns: int, linktype: int, name: str, warn: Warn
+) -> Iterator[Frame]:
+    # Record header: ts_sec u32, ts_usec (or ts_nsec) u32, incl_len u32,
+    # orig_len u32; then incl_len bytes.
+    rec = struct.Struct(order + "IIII")
+    read = f.read
+    pos = 24
+    number = 0
+    while True:
+        hdr = read(16)
+        if len(hdr) < 16:
+            if hdr:
+                warn(
+                    f"{name}: file ends inside frame {number + 1} "
+                    f"(record header at byte 0x{pos:x})"
+                )
+            return
+        number += 1
+        sec, frac, incl, orig = rec.unpack(hdr)
+        if incl > MAX_RECORD:
+            warn(
+                f"{name}: frame {number}: record length {incl} is not believable "
+                f"(record header at byte 0x{pos:x}); the rest of the file is skipped"
+            )
+            return
+        data = read(incl)
+        if len(data) < incl:
+            warn(
+                f"{name}: file ends inside frame {number} "
+                f"(record header at byte 0x{pos:x}, {len(data)} of {incl} bytes present)"
+            )
+            return
+        pos += 16 + incl
+        yield Frame(number, sec * 1_000_000_000 + frac * frac_ns, linktype, data, incl, orig, 0)
+
+
+class _Interface(NamedTuple):
+    linktype: int
+    snaplen: int
+    mul: int  # time_ns = (ticks * mul // div >> shift) + offset_ns
+    div: int
+    shift: int
+    offset_ns: int
+
+
+def _parse_idb(body: bytes, order: str, name: str, pos: int, warn: Warn) -> _Interface:
+    # Interface Description Block body: LinkType u16, Reserved u16,
+    # SnapLen u32, then options (code u16, length u16, value padded to 4).
+    linktype, _res, snaplen = struct.unpack_from(order + "HHI", body, 0)
+    mul, div, shift, offset_ns = 1000, 1, 0, 0  # default resolution: 10^-6 s
+    i = 8
+    while i + 4 <= len(body):
+        code, length = struct.unpack_from(order + "HH", body, i)
+        if code == 0:  # opt_endofopt
+            break
+        value = body[i + 4 : i + 4 + length]
+        if len(value) < length:
+            warn(f"{name}: interface block at byte 0x{pos:x}: option {code} overruns the block")
+            break
+        if code == _OPT_IF_TSRESOL and length == 1:
+            res = value[0]
+            if res & 0x80:  # a power of two: 2^-n seconds
+                mul, div, shift = 1_000_000_000, 1, res & 0x7F
+            elif res <= 9:
+                mul, div, shift = 10 ** (9 - res), 1, 0
+            else:
+                mul, div, shift = 1, 10 ** (res - 9), 0
+        elif code == _OPT_IF_TSOFFSET and length == 8:
+            (offset_s,) = struct.unpack(order + "q", value)
+            offset_ns = offset_s * 1_000_000_000
+        i += 4 + ((length + 3) & ~3)
+    return _Interface(linktype, snaplen, mul, div, shift, offset_ns)
+
+
+def _read_pcapng(f: BinaryIO, head: bytes, name: str, warn: Warn) -> Iterator[Frame]:
+    # Every block: Block Type u32, Block Total Length u32, body, Block Total
+    # Length u32 again; lengths are multiples of 4.  Byte order is set per
+    # section by the Section Header Block's Byte-Order Magic; a new section
+    # starts a new interface table.
+    read = f.read
+    pos = 0  # file offset of the current block
+    number = 0
+    order = "<"
+    interfaces: list[_Interface] = []
+    first = head  # the first 12 bytes, already read and checked
+    while True:
+        if first:
+            hdr, bom_raw, first = first[:8], first[8:12], b""
+        else:
+            hdr = read(8)
+            bom_raw = b""
+        if len(hdr) < 8:
+            if hdr:
+                warn(f"{name}: file ends inside a block header at byte 0x{pos:x}")
+            return
+        btype = struct.unpack_from("<I", hdr)[0]
+        if btype == _PCAPNG_SHB:
+            bom_raw = bom_raw or read(4)
+            if len(bom_raw) < 4:
+                warn(f"{name}: file ends inside the section header at byte 0x{pos:x}")
+                return
+            bom = struct.unpack("<I", bom_raw)[0]
+            if bom == _PCAPNG_BOM:
+                order = "<"
+            elif bom == _PCAPNG_BOM_SWAPPED:
+                order = ">"
+            else:
+                warn(
+                    f"{name}: section header at byte 0x{pos:x} has a bad byte-order "
+                    f"magic ({bom_raw.hex()}); the rest of the file is skipped"
+                )
+                return
+            interfaces = []
+            (blen,) = struct.unpack_from(order + "I", hdr, 4)
+            already = 12
+        else:
+            btype, blen = struct.unpack(order + "II", hdr)
+            already = 8
+        if blen < 12 or blen % 4 or blen > MAX_RECORD:
+            warn(
+                f"{name}: block at byte 0x{pos:x} has an impossible length {blen}"
+                f"{f' (after frame {number})' if number else ''}; the rest of the file is skipped"
+            )
+            return
+        is_packet = btype in (_PCAPNG_EPB, _PCAPNG_SPB, _PCAPNG_PB)
+        body = read(blen - already)
+        if len(body) < blen - already:
+            what = f"frame {number + 1}" if is_packet else f"a block of type 0x{btype:x}"
+            warn(
+                f"{name}: file ends inside {what} (block at byte 0x{pos:x}, "
+                f"{already + len(body)} of {blen} bytes present)"
+            )
+            return
+        (trailer,) = struct.unpack_from(order + "I", body, len(body) - 4)
+        if trailer != blen:
+            warn(
+                f"{name}: block at byte 0x{pos:x} has mismatched lengths ({blen} and "
+                f"{trailer}); the rest of the file is skipped"
+            )
+            return
+        start = pos
+        pos += blen
+        if btype == _PCAPNG_SHB:
+            continue  # the rest is version, section length, options
+        # body offsets below are relative to the end of the 8-byte header
+        content = body[: len(body) - 4]
+        if btype == _PCAPNG_IDB:
+            if len(content) < 8:
+                warn(f"{name}: interface block at byte 0x{start:x} is too short; skipped")
+                interfaces.append(_Interface(-1, 0, 1000, 1, 0, 0))
+                continue
+            interfaces.append(_parse_idb(content, order, name, start, warn))
+            continue
+        if not is_packet:
+            continue  # NRB, ISB, DSB, custom blocks: not frames
+        number += 1
+        frame = _pcapng_packet(btype, content, order, interfaces, number, name, start, warn)
+        if frame is not None:
+            yield frame
+
+
+def _pcapng_packet(
+    btype: int,
+    content: bytes,
+    order: str,
+    interfaces: list[_Interface],
+    number: int,
+    name: str,
+    pos: int,
+    warn: Warn,
+) -> Frame | None:
+    where = f"{name}: frame {number} (block at byte 0x{pos:x})"
+    if btype == _PCAPNG_EPB:
+        # Enhanced Packet Block: Interface ID u32, Timestamp high u32,
+        # Timestamp low u32, Captured Len u32, Original Len u32, data, options.
+        if len(content) < 20:
+            warn(f"{where}: block too short for its header; skipped")
+            return None
+        iface, hi, lo, caplen, origlen = struct.unpack_from(order + "IIIII", content, 0)
+        off = 20
+    elif btype == _PCAPNG_PB:
+        # obsolete Packet Block: Interface ID u16, Drops Count u16, then as EPB.
+        if len(content) < 20:
+            warn(f"{where}: block too short for its header; skipped")
+            return None
+        iface, _drops, hi, lo, caplen, origlen = struct.unpack_from(order + "HHIIII", content, 0)
+        off = 20
+    else:
+        # Simple Packet Block: Original Len u32, data; interface 0, no time.
+        if len(content) < 4:
+            warn(f"{where}: block too short for its header; skipped")
+            return None
+        (origlen,) = struct.unpack_from(order + "I", content, 0)
+        iface, off = 0, 4
+        caplen = min(origlen, len(content) - 4)
+        if interfaces and interfaces[0].snaplen:
+            caplen = min(caplen, interfaces[0].snaplen)
+        hi = lo = None
+    if iface >= len(interfaces):
+        warn(f"{where}: interface {iface} is not described by any interface block; skipped")
+        return None
+    info = interfaces[iface]
+    if info.linktype < 0:
+        return None
+    if caplen > len(content) - off:
+        warn(
+            f"{where}: captured length {caplen} exceeds the block "
+            f"({len(content) - off} bytes); skipped"
+        )
+        return None
+    data = content[off : off + caplen]
+    if hi is None:
+        time_ns = None
+    else:
+        ticks = (hi << 32) | lo
+        time_ns = ((ticks * info.mul // info.div) >> info.shift) + info.offset_ns
+    return Frame(number, time_ns, info.linktype, data, caplen, origlen, iface)
+
+
+# --------------------------------------------------------------------------
+# Opening files
+# --------------------------------------------------------------------------
+
+
+class Capture:
+    """An opened, checked capture file; a context manager.
+
+    Use :func:`open_capture` to make one.  Iterate over :meth:`frames` or
+    :meth:`segments`; each call rereads the file from the start.
+    """
+
+    __slots__ = ("path", "name", "format", "_file")
+
+    def __init__(self, path: str, name: str, fmt: str, fileobj: BinaryIO) -> None:
+        self.path = path
+        self.name = name
+        self.format = fmt
+        self._file = fileobj
+
+    def frames(self, *, warn: Warn) -> Iterator[Frame]:
+        """Every frame of the file, see :func:`read_frames`."""
+        self._file.seek(0)
+        return read_frames(self._file, name=self.name, warn=warn)
+
+    def segments(self, *, warn: Warn) -> Iterator[Segment]:
+        """Every TCP segment of the file, see :func:`read_segments`."""
+        self._file.seek(0)
+        return read_segments(self._file, name=self.name, warn=warn)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "Capture":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Capture {self.name!r} {self.format}>"
+
+
+def _open(path: str | os.PathLike, what: str) -> BinaryIO:
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        raise CaptureError(f"{p}: is a directory, not a {what}")
+    try:
+        return open(p, "rb", buffering=1 << 20)
+    except FileNotFoundError:
+        raise CaptureError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise CaptureError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def open_capture(path: str | os.PathLike) -> Capture:
+    """Open a capture file and check that it is pcap or pcapng.
+
+    Args:
+        path: the capture file.
+
+    Returns:
+        Capture: ready to iterate; close it (or use ``with``).
+
+    Raises:
+        CaptureError: the file is missing, a directory, unreadable, empty,
+            or neither pcap nor pcapng.  The message names the path.
+    """
+    p = os.fspath(path)
+    f = _open(p, "capture file")
+    try:
+        head = f.read(4)
+        fmt = _sniff(head)
+        if fmt is None:
+            if not head:
+                raise CaptureError(f"{p}: the file is empty, not a capture")
+            raise CaptureError(
+                f"{p}: not a pcap or pcapng file (starts with {head.hex()})"
+            )
+        f.seek(0)
+    except BaseException:
+        f.close()
+        raise
+    return Capture(p, os.path.basename(p), fmt, f)
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The whole content of a small sidecar file (key log, PEM key).
+
+    Raises:
+        CaptureError: the file is missing, a directory or unreadable.
+    """
+    with _open(path, "file") as f:
+        try:
+            return f.read()
+        except OSError as exc:
+            raise CaptureError(f"{os.fspath(path)}: cannot read ({exc.strerror or exc})") from None
+
+
+# --------------------------------------------------------------------------
+# Link layer, IP and TCP
+# --------------------------------------------------------------------------
+
+_ETH_IPV4 = 0x0800
+_ETH_IPV6 = 0x86DD
+_ETH_VLAN = frozenset((0x8100, 0x88A8, 0x9100))  # 802.1Q, 802.1ad, old QinQ
+
+# BSD address families as they appear in DLT_NULL / DLT_LOOP headers.
+_AF_INET = 2
+_AF_INET6 = frozenset((24, 28, 30))  # NetBSD/OpenBSD, FreeBSD, Darwin
+
+# Why a frame gave no segment (internal; read_segments warns about some).
+_NOT_IP, _NOT_TCP, _FRAGMENT, _UNKNOWN_LINK = range(4)
+
+_U16 = struct.Struct("!H")
+_U32LE = struct.Struct("<I")
+_U32BE = struct.Struct("!I")
+# IPv4: ver/ihl B, tos x, total length H, id xx, flags/frag H, ttl x,
+# protocol B, checksum xx, src 4s, dst 4s.
+_IPV4 = struct.Struct("!BxH2xHxB2x4s4s")
+# IPv6: ver/tc/flow xxxx, payload length H, next header B, hop limit x,
+# src 16s, dst 16s.
+_IPV6 = struct.Struct("!4xHBx16s16s")
+# TCP: sport H, dport H, seq I, ack I, data offset/AE B, flags B, window H.
+_TCP = struct.Struct("!HHIIBBH")
+_TS = struct.Struct("!II")
+_IPV6_SKIP = frozenset((0, 43, 60))  # hop-by-hop, routing, destination options
+
+_ntoa = socket.inet_ntoa
+
+
+@lru_cache(maxsize=4096)
+def _ntop6(raw: bytes) -> str:
+    # RFC 5952 text form, as Wireshark prints it.
+    return ipaddress.IPv6Address(raw).compressed
+
+
+def _link_offset(linktype: int, data: bytes, n: int) -> tuple[int, int]:
+    """(offset of the IP header, 4 / 6 / _NOT_IP / _UNKNOWN_LINK) for one frame."""
+    if linktype == 1:  # Ethernet II, then any number of VLAN tags
+        if n < 14:
+            return 0, _NOT_IP
+        off = 12
+        etype = (data[12] << 8) | data[13]
+        while etype in _ETH_VLAN:
+            off += 4
+            if n < off + 2:
+                return 0, _NOT_IP
+            etype = (data[off] << 8) | data[off + 1]
+        off += 2
+    elif linktype == 276:  # SLL2: protocol type H, reserved H, ifindex I, ...
+        if n < 20:
+            return 0, _NOT_IP
+        etype = (data[0] << 8) | data[1]
+        off = 20
+    elif linktype == 113:  # SLL: packet type H, ARPHRD H, addr len H, addr 8s, protocol H
+        if n < 16:
+            return 0, _NOT_IP
+        etype = (data[14] << 8) | data[15]
+        off = 16
+    elif linktype in (0, 108):
+        # NULL: the AF value in the capturing host's byte order; LOOP: in
+        # network byte order.  Try both, as Wireshark does.
+        if n < 4:
+            return 0, _NOT_IP
+        af = _U32LE.unpack_from(data)[0]
+        if af > 0xFFFF:
+            af = _U32BE.unpack_from(data)[0]
+        if af == _AF_INET:
+            return 4, 4
+        if af in _AF_INET6:
+            return 4, 6
+        return 0, _NOT_IP
+    elif linktype in (101, 12):  # raw IP: the version nibble says which
+        if n < 1:
+            return 0, _NOT_IP
+        v = data[0] >> 4
+        return 0, (v if v in (4, 6) else _NOT_IP)
+    elif linktype == 228:
+        return 0, 4
+    elif linktype == 229:
+        return 0, 6
+    else:
+        return 0, _UNKNOWN_LINK
+    if etype == _ETH_IPV4:
+        return off, 4
+    if etype == _ETH_IPV6:
+        return off, 6
+    return 0, _NOT_IP
+
+
+def decode_segment(frame: Frame) -> Segment | None:
+    """The TCP segment a frame carries, or ``None`` when it carries none.
+
+    ``None`` means not IP (ARP, an unsupported link type), not TCP (UDP,
+    ICMP) or an IP fragment (fragments are not reassembled).
+
+    Args:
+        frame: one frame from :func:`read_frames`.
+
+    Returns:
+        Segment | None: the segment, marked ``truncated`` when the frame
+        was cut before the end the IP header announces.
+
+    Raises:
+        DecodeError: a malformed IPv4, IPv6 or TCP header (located by frame
+            number and field); :class:`TruncatedError` when the frame ends
+            inside the headers themselves.
+    """
+    result = _decode(frame.number, frame.time_ns, frame.linktype, frame.data)
+    return result if type(result) is Segment else None
+
+
+def _decode(number: int, time_ns: int | None, linktype: int, data: bytes) -> Segment | int:
+    n = len(data)
+    off, kind = _link_offset(linktype, data, n)
+    if kind == 4:
+        if n - off < 20:
+            raise TruncatedError(
+                f"{n - off} byte(s) of IPv4 header captured, 20 needed", frame=number, field="ip"
+            )
+        b0, total, frag, proto, s, d = _IPV4.unpack_from(data, off)
+        if b0 >> 4 != 4:
+            raise DecodeError(
+                "bad IP version", frame=number, field="ip.version", expected=4, found=b0 >> 4
+            )
+        ihl = (b0 & 15) * 4
+        if ihl < 20:
+            raise DecodeError(
+                "IPv4 header length below the minimum",
+                frame=number,
+                field="ip.hdr_len",
+                expected=">= 20",
+                found=ihl,
+            )
+        if proto != 6:
+            return _NOT_TCP
+        if frag & 0x3FFF:  # MF set or a fragment offset: a fragment
+            return _FRAGMENT
+        if total == 0:
+            # TCP segmentation offload on the capturing host: the kernel
+            # fills the length in later; trust the captured bytes.
+            total = n - off
+        elif total < ihl:
+            raise DecodeError(
+                "IPv4 total length shorter than its header",
+                frame=number,
+                field="ip.len",
+                expected=f">= {ihl}",
+                found=total,
+            )
+        if n - off < ihl:
+            raise TruncatedError(
+                f"{n - off} byte(s) of a {ihl}-byte IPv4 header captured",
+                frame=number,
+                field="ip.options",
+            )
+        src = _ntoa(s)
+        dst = _ntoa(d)
+        t = off + ihl
+        end = off + total  # where the IP datagram ends, as announced
+    elif kind == 6:
+        if n - off < 40:
+            raise TruncatedError(
+                f"{n - off} byte(s) of IPv6 header captured, 40 needed", frame=number, field="ipv6"
+            )
+        if data[off] >> 4 != 6:
+            raise DecodeError(
+                "bad IP version",
+                frame=number,
+                field="ipv6.version",
+                expected=6,
+                found=data[off] >> 4,
+            )
+        plen, nxt, s, d = _IPV6.unpack_from(data, off)
+        t = off + 40
+        end = t + plen if plen else n  # 0: a jumbogram or TSO; trust the capture
+        while nxt in _IPV6_SKIP:
+            # Extension header: Next Header u8, Hdr Ext Len u8 (8-octet
+            # units, not counting the first 8), RFC 8200 §4.
+            if n < t + 2:
+                raise TruncatedError(
+                    "IPv6 extension header cut short", frame=number, field="ipv6.ext"
+                )
+            nxt, units = data[t], data[t + 1]
+            t += (units + 1) * 8
+            if t > end:
+                raise DecodeError(
+                    "IPv6 extension header overruns the payload length",
+                    frame=number,
+                    field="ipv6.ext",
+                )
+        if nxt == 44:
+            return _FRAGMENT
+        if nxt != 6:
+            return _NOT_TCP
+        src = _ntop6(s)
+        dst = _ntop6(d)
+    else:
+        return kind
+
+    # TCP header, RFC 9293 §3.1.
+    if end < t + 20:
+        raise DecodeError(
+            "IP length leaves no room for a TCP header",
+            frame=number,
+            field="tcp",
+            expected=">= 20 bytes",
+            found=end - t,
+        )
+    if n < t + 20:
+        raise TruncatedError(
+            f"{max(n - t, 0)} byte(s) of TCP header captured, 20 needed",
+            frame=number,
+            field="tcp",
+        )
+    sport, dport, seq, ack, offb, flagb, window = _TCP.unpack_from(data, t)
+    thl = (offb >> 4) * 4
+    if thl < 20:
+        raise DecodeError(
+            "TCP header length below the minimum",
+            frame=number,
+            field="tcp.hdr_len",
+            expected=">= 20",
+            found=thl,
+        )
+    p = t + thl
+    if p > end:
+        raise DecodeError(
+            "TCP header length exceeds the segment",
+            frame=number,
+            field="tcp.hdr_len",
+            expected=f"<= {end - t}",
+            found=thl,
+        )
+    if p > n:
+        raise TruncatedError(
+            f"TCP options cut short ({n - t} of {thl} header bytes captured)",
+            frame=number,
+            field="tcp.options",
+        )
+    if thl == 20:
+        options = ()
+    elif thl == 32 and data[t + 20 : t + 24] == b"\x01\x01\x08\x0a":
+        # The common case on every data segment: NOP, NOP, timestamps.
+        options = (_NOP_OPT, _NOP_OPT, TcpOption(TcpOptionKind.TIMESTAMPS, _TS.unpack_from(data, t + 24)))
+    else:
+        options = _parse_options(data, t + 20, p, number)
+    cap_end = n if n < end else end  # Ethernet padding beyond `end` is not payload
+    return Segment(
+        number,
+        time_ns,
+        src,
+        dst,
+        sport,
+        dport,
+        seq,
+        ack,
+        ((offb & 1) << 8) | flagb,
+        window,
+        options,
+        data[p:cap_end],
+        end - p,
+        cap_end < end,
+        kind,
+    )
+
+
+_NOP_OPT = TcpOption(TcpOptionKind.NOP, None)
+_EOL_OPT = TcpOption(TcpOptionKind.EOL, None)
+# kind -> exact total length, for the fixed-size options we decode
+_OPT_LENGTHS = {2: 4, 3: 3, 4: 2, 8: 10}
+
+
+def _parse_options(data: bytes, i: int, end: int, number: int) -> tuple[TcpOption, ...]:
+    """Decode TCP options in ``data[i:end]`` (RFC 9293 §3.2, RFC 7323, RFC 2018)."""
+    out: list[TcpOption] = []
+    while i < end:
+        kind = data[i]
+        if kind == 0:
+            out.append(_EOL_OPT)
+            break  # the rest is padding
+        if kind == 1:
+            out.append(_NOP_OPT)
+            i += 1
+            continue
+        if i + 1 >= end:
+            raise DecodeError(
+                f"TCP option kind {kind} has no length byte",
+                frame=number,
+                field="tcp.options",
+            )
+        length = data[i + 1]
+        if length < 2 or i + length > end:
+            raise DecodeError(
+                f"TCP option kind {kind} has a bad length",
+                frame=number,
+                field="tcp.options",
+                expected=f"2..{end - i}",
+                found=length,
+            )
+        want = _OPT_LENGTHS.get(kind)
+        if want is not None and length != want:
+            raise DecodeError(
+                f"TCP option {TcpOptionKind(kind).name} has a bad length",
+                frame=number,
+                field="tcp.options",
+                expected=want,
+                found=length,
+            )
+        if kind == 2:
+            out.append(TcpOption(TcpOptionKind.MSS, _U16.unpack_from(data, i + 2)[0]))
+        elif kind == 3:
+            out.append(TcpOption(TcpOptionKind.WINDOW_SCALE, data[i + 2]))
+        elif kind == 4:
+            out.append(TcpOption(TcpOptionKind.SACK_PERMITTED, None))
+        elif kind == 8:
+            out.append(TcpOption(TcpOptionKind.TIMESTAMPS, _TS.unpack_from(data, i + 2)))
+        elif kind == 5:
+            if (length - 2) % 8:
+                raise DecodeError(
+                    "TCP SACK option length is not 2 + 8n",
+                    frame=number,
+                    field="tcp.options.sack",
+                    found=length,
+                )
+            blocks = tuple(
+                _TS.unpack_from(data, j) for j in range(i + 2, i + length, 8)
+            )
+            out.append(TcpOption(TcpOptionKind.SACK, blocks))
+        else:
+            out.append(TcpOption(kind, bytes(data[i + 2 : i + length])))
+        i += length
+    return tuple(out)
+
+
+def read_segments(fileobj: BinaryIO, *, name: str, warn: Warn) -> Iterator[Segment]:
+    """Yield the TCP segments of a capture, turning decode problems into warnings.
+
+    Frames that are not TCP over IP are passed over in silence, except that
+    an unsupported link type and the first IP fragment are each reported
+    once (fragments are not reassembled, so the segment they carry is
+    missing and the TCP stage will report a gap).  A malformed header is
+    reported per frame and the frame is skipped.
+
+    Args:
+        fileobj, name, warn: as for :func:`read_frames`.
+
+    Raises:
+        CaptureError: as for :func:`read_frames`.
+    """
+    told: set[object] = set()
+    decode = _decode
+    for frame in read_frames(fileobj, name=name, warn=warn):
+        try:
+            result = decode(frame.number, frame.time_ns, frame.linktype, frame.data)
+        except DecodeError as exc:
+            exc.with_context(capture=name)
+            warn(f"{exc}; frame skipped")
+            continue
+        if type(result) is Segment:
+            yield result
+        elif result == _FRAGMENT and "frag" not in told:
+            told.add("frag")
+            warn(
+                f"{name}: frame {frame.number}: IP fragments are not reassembled; "
+                "the TCP data they carry is missing (this and any later fragments)"
+            )
+        elif result == _UNKNOWN_LINK and ("link", frame.linktype) not in told:
+            told.add(("link", frame.linktype))
+            warn(
+                f"{name}: frame {frame.number}: link type {frame.linktype} is not supported; "
+                "its frames are skipped"
+            )
