@@ -1,0 +1,437 @@
+"""Record protection: decrypt (and, for tests, encrypt) one TLS record.
+
+Consumes a record's ``type``, ``version`` and ``fragment`` (the bytes after
+the 5-byte header), its sequence number, and the keys of one direction;
+produces a frozen :class:`Plaintext` that holds the content *and* the
+working a chapter shows: how the nonce was built, the additional data, how
+the fragment splits into explicit nonce / ciphertext / tag, the TLS 1.3
+inner content type and padding, the CBC MAC and padding.
+
+Covers (every cipher from ``cryptography``; only the TLS framing is here):
+
+* TLS 1.3 (RFC 8446 §5.2–5.4): the five suites, nonce = write_iv XOR seq,
+  AAD = the record header, inner type found after the zero padding;
+* TLS 1.2 AES-GCM (RFC 5288 §3) and AES-CCM / CCM_8 (RFC 6655 §3,
+  RFC 7251): nonce = 4-byte salt ‖ 8-byte explicit nonce;
+* TLS 1.2 ChaCha20-Poly1305 (RFC 7905 §2): nonce = IV XOR seq;
+* TLS 1.1+ AES-CBC with HMAC-SHA1/256/384 (RFC 5246 §6.2.3.2), MAC-then-
+  encrypt or encrypt-then-MAC (RFC 7366), explicit per-record IV.
+
+A record that fails its tag, MAC or padding raises
+:class:`~tlsdoc.errors.DecryptionError` naming the sequence number (and the
+record index and secret when the caller gives them); no partial or guessed
+plaintext is ever returned.  Sequence numbers are the caller's: they start
+at 0 for each key (RFC 8446 §5.3, RFC 5246 §6.1).
+
+Must never import dpkt or sphinx, nor any tlsdoc module downstream of
+decrypt (checks, http, analysis, render, cli).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import constant_time, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
+
+from tlsdoc.errors import DecryptionError, KeyMaterialError
+from tlsdoc.keyschedule import Step, Tls12Keys, hash_algorithm, traffic_keys
+from tlsdoc.suites import Cipher, SuiteParams
+from tlsdoc.wire import Direction
+
+__all__ = ["Plaintext", "RecordProtection", "TLS13", "TLS12", "TLS11", "APPLICATION_DATA"]
+
+TLS13, TLS12, TLS11 = 0x0304, 0x0303, 0x0302
+APPLICATION_DATA = 23
+
+Parts = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plaintext:
+    """A decrypted record and how it was decrypted.
+
+    Attributes:
+        content_type: the real content type: TLS 1.3's inner type
+            (RFC 8446 §5.2 ``TLSInnerPlaintext.type``), else the record's.
+        content: the plaintext fragment, without TLS 1.3 padding/type and
+            without CBC MAC/padding.
+        seq: the sequence number used.
+        nonce: the AEAD nonce (or the CBC IV).
+        nonce_rule: how the nonce was built, in words with the RFC section.
+        nonce_parts: the pieces combined into the nonce.
+        aad: the AEAD additional data (for CBC: the MAC's pseudo-header).
+        aad_parts: its fields.
+        explicit_nonce: the per-record nonce/IV sent on the wire (empty
+            when there is none).
+        ciphertext: the encrypted bytes, without explicit nonce and tag.
+        tag: the AEAD tag, or the record's HMAC for CBC.
+        padding: TLS 1.3 zero padding, or CBC padding with its length byte.
+        fragment_parts: the fragment on the wire, split into named parts
+            in order (their concatenation is the fragment).
+        plaintext_parts: the decrypted bytes, split into named parts in
+            order (content, inner type, padding, MAC ...).
+    """
+
+    content_type: int
+    content: bytes
+    seq: int
+    nonce: bytes
+    nonce_rule: str
+    nonce_parts: Parts
+    aad: bytes
+    aad_parts: Parts
+    explicit_nonce: bytes
+    ciphertext: bytes
+    tag: bytes
+    padding: bytes
+    fragment_parts: Parts
+    plaintext_parts: Parts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordProtection:
+    """The keys and rules protecting one direction of one connection.
+
+    Build it with :meth:`tls13` (from a traffic secret) or :meth:`tls12`
+    (from the key block), or directly from keys.
+
+    Attributes:
+        params: the cipher suite's parameters.
+        version: the negotiated version (``0x0304``, ``0x0303``, ``0x0302``).
+        key: the write key.
+        iv: the implicit IV: TLS 1.3 / ChaCha20 write_iv (12 bytes), GCM/CCM
+            salt (4 bytes); unused (may be empty) for CBC.
+        mac_key: the write MAC key (CBC suites only).
+        encrypt_then_mac: RFC 7366 negotiated (CBC suites only).
+        secret_name: which secret the keys come from, for messages
+            (``"server handshake traffic secret"``).
+        direction: e.g. ``"server→client"``, for error locations.
+        trace: how the keys were derived (from :meth:`tls13` / :meth:`tls12`).
+    """
+
+    params: SuiteParams
+    version: int
+    key: bytes
+    iv: bytes = b""
+    mac_key: bytes = b""
+    encrypt_then_mac: bool = False
+    secret_name: str | None = None
+    direction: str | None = None
+    trace: tuple[Step, ...] = ()
+    _aead: object = field(init=False, repr=False, compare=False, hash=False, default=None)
+
+    def __post_init__(self) -> None:
+        p = self.params
+        if p.tls13 != (self.version == TLS13):
+            raise KeyMaterialError(
+                f"suite 0x{p.id:04x} does not go with version 0x{self.version:04x}",
+                expected="TLS 1.3 suites with 0x0304 only", found=f"0x{self.version:04x}")
+        if not p.tls13 and self.version < TLS11:
+            # TLS 1.0 chains CBC IVs across records and uses another PRF;
+            # not supported (the captures are TLS 1.2 and 1.3).
+            raise DecryptionError(
+                f"version 0x{self.version:04x} records are not supported",
+                expected="TLS 1.1 or later", found=f"0x{self.version:04x}")
+        self._check("key", self.key, p.key_length)
+        if p.aead:
+            self._check("iv", self.iv, p.fixed_iv_length)
+        else:
+            self._check("mac_key", self.mac_key, p.mac_length)
+        if p.cipher is Cipher.AES_GCM:
+            aead: object = AESGCM(self.key)
+        elif p.cipher in (Cipher.AES_CCM, Cipher.AES_CCM_8):
+            aead = AESCCM(self.key, tag_length=p.tag_length)
+        elif p.cipher is Cipher.CHACHA20_POLY1305:
+            aead = ChaCha20Poly1305(self.key)
+        else:
+            aead = None
+        object.__setattr__(self, "_aead", aead)
+
+    @staticmethod
+    def _check(what: str, value: bytes, length: int) -> None:
+        if len(value) != length:
+            raise KeyMaterialError(f"{what} has the wrong length for this suite", field=what,
+                                   expected=f"{length} bytes", found=f"{len(value)} bytes")
+
+    # -- constructors --------------------------------------------------------
+    @classmethod
+    def tls13(cls, secret: bytes, params: SuiteParams, *, secret_name: str | None = None,
+              direction: Direction | str | None = None) -> "RecordProtection":
+        """Protection from a TLS 1.3 traffic secret (RFC 8446 §7.3).
+
+        Args:
+            secret: e.g. the key log's ``SERVER_HANDSHAKE_TRAFFIC_SECRET``.
+            params: the negotiated suite (one of 0x1301–0x1305).
+            secret_name: for messages, e.g. ``"server handshake traffic secret"``.
+            direction: the direction these records travel.
+        """
+        keys = traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
+        return cls(params=params, version=TLS13, key=keys.key, iv=keys.iv,
+                   secret_name=secret_name, direction=_direction(direction), trace=keys.trace)
+
+    @classmethod
+    def tls12(cls, keys: Tls12Keys, params: SuiteParams, *, sender: Direction | str,
+              version: int = TLS12, encrypt_then_mac: bool = False) -> "RecordProtection":
+        """Protection for the records *sender* writes, from the TLS 1.2 key block.
+
+        Args:
+            keys: from :func:`tlsdoc.keyschedule.tls12_keys`.
+            params: the negotiated suite.
+            sender: ``"client"``/``"server"`` or the :class:`~tlsdoc.wire.Direction`.
+            version: the negotiated version.
+            encrypt_then_mac: whether both sides sent encrypt_then_mac (RFC 7366).
+        """
+        if isinstance(sender, Direction):
+            side, where = sender.sender, str(sender)
+        else:
+            side, where = sender, ("client→server" if sender == "client" else "server→client")
+        if side not in ("client", "server"):
+            raise KeyMaterialError("sender must be client or server", found=repr(sender))
+        if side == "client":
+            key, iv, mac_key = keys.client_write_key, keys.client_write_iv, keys.client_write_mac_key
+        else:
+            key, iv, mac_key = keys.server_write_key, keys.server_write_iv, keys.server_write_mac_key
+        wanted = {f"{side}_write_key", f"{side}_write_IV", f"{side}_write_MAC_key", "key_block"}
+        return cls(params=params, version=version, key=key, iv=iv if params.aead else b"",
+                   mac_key=mac_key, encrypt_then_mac=encrypt_then_mac,
+                   secret_name=f"{side} write keys", direction=where,
+                   trace=tuple(s for s in keys.trace if s.name in wanted))
+
+    # -- errors ----------------------------------------------------------------
+    def _fail(self, message: str, seq: int, record: int | None) -> DecryptionError:
+        where = f"seq {seq}" + (f", {self.secret_name}" if self.secret_name else "")
+        return DecryptionError(f"{message} ({where})", record=record,
+                               direction=self.direction, field="encrypted_record")
+
+    # -- nonce and additional data ---------------------------------------------
+    def _xor_nonce(self, seq: int) -> tuple[bytes, Parts]:
+        # RFC 8446 §5.3 / RFC 7905 §2: the 64-bit sequence number, left-padded
+        # with zeros to iv_length, XORed with the write IV.
+        padded = seq.to_bytes(len(self.iv), "big")
+        nonce = bytes(a ^ b for a, b in zip(self.iv, padded))
+        return nonce, (("write_iv", self.iv), ("padded seq_num", padded))
+
+    def _nonce(self, seq: int, explicit: bytes) -> tuple[bytes, str, Parts]:
+        p = self.params
+        if p.tls13:
+            nonce, parts = self._xor_nonce(seq)
+            return nonce, "write_iv XOR padded seq_num (RFC 8446 §5.3)", parts
+        if p.cipher is Cipher.CHACHA20_POLY1305:
+            nonce, parts = self._xor_nonce(seq)
+            return nonce, "write_iv XOR padded seq_num (RFC 7905 §2)", parts
+        rfc = "RFC 5288 §3" if p.cipher is Cipher.AES_GCM else "RFC 6655 §3"
+        return (self.iv + explicit, f"salt ‖ nonce_explicit ({rfc})",
+                (("salt (write_IV)", self.iv), ("nonce_explicit", explicit)))
+
+    @staticmethod
+    def _tls12_header(seq: int, content_type: int, version: int, length: int) -> tuple[bytes, Parts]:
+        # RFC 5246 §6.2.3.1/§6.2.3.3:
+        #   seq_num(8) + TLSCompressed.type(1) + TLSCompressed.version(2) + length(2)
+        parts = (("seq_num", seq.to_bytes(8, "big")), ("type", bytes([content_type])),
+                 ("version", version.to_bytes(2, "big")), ("length", struct.pack("!H", length)))
+        return b"".join(v for _, v in parts), parts
+
+    @staticmethod
+    def _tls13_header(content_type: int, version: int, length: int) -> tuple[bytes, Parts]:
+        # RFC 8446 §5.2: additional_data = TLSCiphertext.opaque_type ||
+        #   TLSCiphertext.legacy_record_version || TLSCiphertext.length
+        parts = (("opaque_type", bytes([content_type])),
+                 ("legacy_record_version", version.to_bytes(2, "big")),
+                 ("length", struct.pack("!H", length)))
+        return b"".join(v for _, v in parts), parts
+
+    def _mac(self, data: bytes) -> bytes:
+        mac = hmac.HMAC(self.mac_key, hash_algorithm(self.params.mac or "sha1"))
+        mac.update(data)
+        return mac.finalize()
+
+    # -- decrypt -----------------------------------------------------------------
+    def decrypt(self, content_type: int, version: int, fragment: bytes, seq: int,
+                *, record: int | None = None) -> Plaintext:
+        """Decrypt one record.
+
+        Args:
+            content_type: the record header's type (23 for every TLS 1.3
+                protected record).
+            version: the record header's version (legacy_record_version).
+            fragment: the record body, after the 5-byte header.
+            seq: the record's sequence number under this key.
+            record: the record's index in its stream, for messages.
+
+        Returns:
+            The :class:`Plaintext` and its working.
+
+        Raises:
+            DecryptionError: bad tag, bad MAC, bad padding, a fragment too
+                short for the suite, or a TLS 1.3 plaintext with no content
+                type (all zeros, RFC 8446 §5.4).
+        """
+        fragment = bytes(fragment)
+        if self.params.tls13:
+            return self._decrypt_tls13(content_type, version, fragment, seq, record)
+        if self.params.aead:
+            return self._decrypt_aead12(content_type, version, fragment, seq, record)
+        return self._decrypt_cbc(content_type, version, fragment, seq, record)
+
+    def _open(self, nonce: bytes, data: bytes, aad: bytes, seq: int, record: int | None) -> bytes:
+        try:
+            return self._aead.decrypt(nonce, data, aad)  # type: ignore[attr-defined]
+        except InvalidTag:
+            raise self._fail("authentication tag does not verify", seq, record) from None
+
+    def _decrypt_tls13(self, content_type: int, version: int, fragment: bytes, seq: int,
+                       record: int | None) -> Plaintext:
+        tag_len = self.params.tag_length
+        if len(fragment) < tag_len + 1:
+            raise self._fail(f"record of {len(fragment)} bytes is too short for a "
+                             f"{tag_len}-byte tag and a content type", seq, record)
+        nonce, rule, nonce_parts = self._nonce(seq, b"")
+        aad, aad_parts = self._tls13_header(content_type, version, len(fragment))
+        inner = self._open(nonce, fragment, aad, seq, record)
+        # RFC 8446 §5.4: the content type is the last non-zero byte; zeros
+        # after it are padding; a plaintext of only zeros is an error.
+        end = len(inner.rstrip(b"\x00"))
+        if end == 0:
+            raise self._fail("plaintext is all zeros: no inner content type "
+                             "(RFC 8446 §5.4)", seq, record)
+        content, inner_type, zeros = inner[:end - 1], inner[end - 1], inner[end:]
+        ciphertext, tag = fragment[:-tag_len], fragment[-tag_len:]
+        return Plaintext(
+            content_type=inner_type, content=content, seq=seq, nonce=nonce,
+            nonce_rule=rule, nonce_parts=nonce_parts, aad=aad, aad_parts=aad_parts,
+            explicit_nonce=b"", ciphertext=ciphertext, tag=tag, padding=zeros,
+            fragment_parts=(("encrypted_record", ciphertext), ("tag", tag)),
+            plaintext_parts=(("content", content), ("type", bytes([inner_type])),
+                             ("zeros", zeros)),
+        )
+
+    def _decrypt_aead12(self, content_type: int, version: int, fragment: bytes, seq: int,
+                        record: int | None) -> Plaintext:
+        explicit_len, tag_len = self.params.record_iv_length, self.params.tag_length
+        if len(fragment) < explicit_len + tag_len:
+            raise self._fail(f"record of {len(fragment)} bytes is too short for "
+                             f"{explicit_len}-byte nonce and {tag_len}-byte tag", seq, record)
+        explicit = fragment[:explicit_len]
+        ciphertext, tag = fragment[explicit_len:-tag_len], fragment[-tag_len:]
+        nonce, rule, nonce_parts = self._nonce(seq, explicit)
+        aad, aad_parts = self._tls12_header(seq, content_type, version, len(ciphertext))
+        content = self._open(nonce, ciphertext + tag, aad, seq, record)
+        wire = ((("nonce_explicit", explicit),) if explicit_len else ()) + (
+            ("ciphertext", ciphertext), ("tag", tag))
+        return Plaintext(
+            content_type=content_type, content=content, seq=seq, nonce=nonce,
+            nonce_rule=rule, nonce_parts=nonce_parts, aad=aad, aad_parts=aad_parts,
+            explicit_nonce=explicit, ciphertext=ciphertext, tag=tag, padding=b"",
+            fragment_parts=wire, plaintext_parts=(("content", content),),
+        )
+
+    def _cbc(self, iv: bytes, data: bytes, encrypt: bool) -> bytes:
+        cipher = _Cipher(algorithms.AES(self.key), modes.CBC(iv))
+        op = cipher.encryptor() if encrypt else cipher.decryptor()
+        return op.update(data) + op.finalize()
+
+    def _decrypt_cbc(self, content_type: int, version: int, fragment: bytes, seq: int,
+                     record: int | None) -> Plaintext:
+        # RFC 5246 §6.2.3.2 (MAC-then-encrypt):
+        #   IV ‖ E(content ‖ MAC ‖ padding ‖ padding_length)
+        # RFC 7366 §3 (encrypt-then-MAC):
+        #   IV ‖ E(content ‖ padding ‖ padding_length) ‖ MAC
+        block, mac_len = self.params.block_length, self.params.mac_length
+        etm = self.encrypt_then_mac
+        minimum = block + (block + mac_len if etm else max(block, -(-(mac_len + 1) // block) * block))
+        if len(fragment) < minimum:
+            raise self._fail(f"record of {len(fragment)} bytes is too short for "
+                             f"IV, MAC and padding (minimum {minimum})", seq, record)
+        iv = fragment[:block]
+        body = fragment[block:-mac_len] if etm else fragment[block:]
+        if len(body) % block:
+            raise self._fail(f"CBC ciphertext of {len(body)} bytes is not a whole "
+                             f"number of {block}-byte blocks", seq, record)
+        rule = "explicit IV from the record (RFC 5246 §6.2.3.2)"
+        if etm:
+            mac = fragment[-mac_len:]
+            header, header_parts = self._tls12_header(seq, content_type, version, len(iv + body))
+            if not constant_time.bytes_eq(self._mac(header + iv + body), mac):
+                raise self._fail("record MAC does not verify (encrypt-then-MAC)", seq, record)
+        plain = self._cbc(iv, body, encrypt=False)
+        pad_len = plain[-1]
+        room = len(plain) - (0 if etm else mac_len)
+        if pad_len + 1 > room:
+            raise self._fail(f"bad CBC padding: padding_length {pad_len} does not fit", seq, record)
+        padding = plain[len(plain) - pad_len - 1:]
+        if any(b != pad_len for b in padding):
+            raise self._fail(f"bad CBC padding: not {pad_len + 1} bytes of {pad_len}", seq, record)
+        inner = plain[:len(plain) - pad_len - 1]
+        if etm:
+            content = inner
+            parts: Parts = (("content", content), ("padding", padding))
+            wire: Parts = (("IV", iv), ("ciphertext", body), ("MAC", mac))
+        else:
+            content, mac = inner[:len(inner) - mac_len], inner[len(inner) - mac_len:]
+            header, header_parts = self._tls12_header(seq, content_type, version, len(content))
+            if not constant_time.bytes_eq(self._mac(header + content), mac):
+                raise self._fail("record MAC does not verify (MAC-then-encrypt)", seq, record)
+            parts = (("content", content), ("MAC", mac), ("padding", padding))
+            wire = (("IV", iv), ("ciphertext", body))
+        return Plaintext(
+            content_type=content_type, content=content, seq=seq, nonce=iv, nonce_rule=rule,
+            nonce_parts=(("IV", iv),), aad=header, aad_parts=header_parts,
+            explicit_nonce=iv, ciphertext=body, tag=mac, padding=padding,
+            fragment_parts=wire, plaintext_parts=parts,
+        )
+
+    # -- encrypt (tests and round trips) -------------------------------------------
+    def encrypt(self, content_type: int, version: int, content: bytes, seq: int, *,
+                explicit_nonce: bytes | None = None, padding: int | None = None) -> bytes:
+        """Protect *content*; the inverse of :meth:`decrypt`.  Returns the fragment.
+
+        For tests and round trips, not for talking to peers: the default
+        explicit nonce / CBC IV is derived from *seq*, not random.
+
+        Args:
+            content_type: the real content type (TLS 1.3: the inner type; the
+                record's outer type is application_data, 23).
+            version: the record header's version.
+            content: the plaintext.
+            seq: the sequence number.
+            explicit_nonce: TLS 1.2 GCM/CCM nonce_explicit (8 bytes) or CBC IV
+                (16 bytes); default: *seq* big-endian.
+            padding: TLS 1.3: number of zero bytes to add (default 0).  CBC:
+                the padding_length value (default: the least that fills the
+                block).
+        """
+        p = self.params
+        content = bytes(content)
+        if p.tls13:
+            inner = content + bytes([content_type]) + bytes(padding or 0)
+            nonce, _, _ = self._nonce(seq, b"")
+            aad, _ = self._tls13_header(APPLICATION_DATA, version, len(inner) + p.tag_length)
+            return self._aead.encrypt(nonce, inner, aad)  # type: ignore[attr-defined]
+        if p.aead:
+            explicit = (explicit_nonce if explicit_nonce is not None
+                        else seq.to_bytes(p.record_iv_length, "big") if p.record_iv_length
+                        else b"")
+            nonce, _, _ = self._nonce(seq, explicit)
+            aad, _ = self._tls12_header(seq, content_type, version, len(content))
+            return explicit + self._aead.encrypt(nonce, content, aad)  # type: ignore[attr-defined]
+        block = p.block_length
+        iv = explicit_nonce if explicit_nonce is not None else seq.to_bytes(block, "big")
+        if self.encrypt_then_mac:
+            data = content
+        else:
+            header, _ = self._tls12_header(seq, content_type, version, len(content))
+            data = content + self._mac(header + content)
+        pad_len = padding if padding is not None else block - 1 - len(data) % block
+        body = self._cbc(iv, data + bytes([pad_len]) * (pad_len + 1), encrypt=True)
+        if not self.encrypt_then_mac:
+            return iv + body
+        header, _ = self._tls12_header(seq, content_type, version, len(iv + body))
+        return iv + body + self._mac(header + iv + body)
+
+
+def _direction(direction: Direction | str | None) -> str | None:
+    return str(direction) if isinstance(direction, Direction) else direction
