@@ -590,6 +590,10 @@ class Capture:
         self._file.seek(0)
         return read_segments(self._file, name=self.name, warn=warn)
 
+    def position(self) -> int:
+        """How many bytes of the file have been read so far (for progress)."""
+        return self._file.tell()
+
     def close(self) -> None:
         self._file.close()
 
