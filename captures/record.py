@@ -38,11 +38,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import hashlib
 import os
 import platform
-import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -199,6 +198,15 @@ SCENARIOS: tuple[Scenario, ...] = (
 BY_NAME = {s.name: s for s in SCENARIOS}
 
 
+VERBOSE = False  # --verbose: echo every command line to stderr
+
+
+def echo(argv: list[str], extra_env: dict[str, str] | None = None) -> None:
+    if VERBOSE:
+        env = "".join(f"{k}={shlex.quote(v)} " for k, v in (extra_env or {}).items())
+        print(f"+ {env}{shlex.join(argv)}", file=sys.stderr, flush=True)
+
+
 class RecipeError(Exception):
     """A step of the recipe failed; the message says which."""
 
@@ -216,6 +224,7 @@ class Processes:
     def start(self, argv: list[str], *, log: Path, cwd: Path | None = None,
               extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         env = dict(self.env, **(extra_env or {}))
+        echo(argv, extra_env)
         with open(log, "wb") as out:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT, cwd=cwd, env=env)
@@ -243,8 +252,12 @@ class Processes:
                 print(f"record.py: could not stop PID {proc.pid}: {exc}", file=sys.stderr)
 
 
-def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 30.0) -> str:
+def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 30.0,
+        extra_env: dict[str, str] | None = None) -> str:
     """Run a short command to completion; raise RecipeError with its output on failure."""
+    echo(argv, extra_env)
+    if extra_env:
+        env = dict(env if env is not None else os.environ, **extra_env)
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
                               env=env, timeout=timeout)
@@ -412,7 +425,7 @@ def record_one(scenario: Scenario, net: Network, procs: Processes, tool: str,
         curl += ["--output", str(workdir / f"{scenario.name}.body{index}")]
     curl += urls
     extra = {"SSLKEYLOGFILE": str(tmp_keys)} if scenario.tls else {}
-    run(net.ns(net.client, *curl), env=dict(procs.env, **extra))
+    run(net.ns(net.client, *curl), env=procs.env, extra_env=extra)
 
     time.sleep(0.5)  # let the closing FIN/ACKs (and delayed frames) reach the capture
     procs.stop(cap)
@@ -611,9 +624,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--capture-tool", choices=("dumpcap", "tcpdump"),
                         help="default: dumpcap if installed, else tcpdump")
     parser.add_argument("--no-manifest", action="store_true", help="do not write out/MANIFEST")
+    parser.add_argument("--verbose", action="store_true", help="echo every command to stderr")
     args = parser.parse_args(argv)
+    global VERBOSE
+    VERBOSE = args.verbose
 
     names = args.scenario or [s.name for s in SCENARIOS]
+    # SIGTERM (e.g. from a CI timeout) unwinds through the finally blocks below,
+    # like Ctrl-C does, so that processes and namespaces are still cleaned up.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C",
            "HOME": "/nonexistent"}
     procs = Processes(env)
