@@ -1,0 +1,2062 @@
+"""Handshake messages: reassembled across records, decoded field by field.
+
+Consumes :class:`~tlsdoc.records.Record` values (both directions of one
+connection) or, for the decryption stage, plaintext handshake bytes.
+Produces frozen values: one dataclass per message (RFC 8446 §4 field names,
+RFC 5246's older names in the docstrings), typed extensions, and the
+connection-level :class:`TlsHandshake` (negotiated version, suite, SNI,
+ALPN, randoms, resumption, HelloRetryRequest, where encryption starts).
+
+Theory of operation.
+
+1. *Reassembly* (:class:`HandshakeReassembler`).  Handshake content is a
+   byte stream of its own, cut into records however the sender liked: a
+   message may span records and a record may hold several messages
+   (RFC 8446 §5.1, RFC 5246 §6.2.1).  Each message is
+   ``msg_type`` (1 byte), ``length`` (3 bytes), body.  The reassembler is
+   fed fragments in order and hands out :class:`RawHandshake` values that
+   remember which stream bytes (and records) carried them.  A message may
+   not be interleaved with another content type: a non-handshake record
+   while a message is incomplete ends plaintext parsing for that direction
+   with a warning.
+2. *Decoding* (:func:`decode_message`).  A table keyed by
+   :class:`~tlsdoc.registry.HandshakeType` picks the decoder; extensions
+   are decoded through a second table keyed by
+   :class:`~tlsdoc.registry.ExtensionType`.  Unknown and GREASE code points
+   stay ints; an unknown extension is :class:`UnknownExtension`; an unknown
+   message is :class:`OpaqueMessage`.  Malformed bytes raise a located
+   :class:`~tlsdoc.errors.DecodeError` (stream offset, dotted field such as
+   ``ClientHello.extensions.key_share``).  Some bodies depend on what was
+   negotiated (ServerKeyExchange, ClientKeyExchange, the TLS 1.2 / 1.3 forms
+   of Certificate, CertificateRequest, NewSessionTicket): the
+   :class:`HandshakeContext` carries version and cipher suite.
+3. *The connection* (:func:`parse_handshake`).  The ServerHello decides the
+   version (``supported_versions`` for TLS 1.3, else ``legacy_version``).
+   TLS <= 1.2: after a ChangeCipherSpec, everything in that direction is
+   encrypted; the first handshake record after it is listed as ``Finished``
+   (its type is known) with ``encrypted=True``, later ones as ``Encrypted``.
+   TLS 1.3: records of outer type application_data are encrypted, handshake
+   records are plaintext, and ChangeCipherSpec is the middlebox-compatibility
+   dummy (RFC 8446 §D.4).  An encrypted record is never parsed as plaintext.
+
+Must never import dpkt, cryptography, sphinx, or any tlsdoc module other
+than :mod:`tlsdoc.errors`, :mod:`tlsdoc.registry`, :mod:`tlsdoc.wire` and
+:mod:`tlsdoc.records`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Union
+
+from tlsdoc.errors import DecodeError, TlsdocError, TruncatedError
+from tlsdoc.records import FramesFor, Record, RecordStream
+from tlsdoc.registry import (
+    AlertDescription,
+    AlertLevel,
+    CertificateStatusType,
+    CipherSuite,
+    ClientCertificateType,
+    ContentType,
+    ECCurveType,
+    ECPointFormat,
+    ExtensionType,
+    HandshakeType,
+    KeyUpdateRequest,
+    NamedGroup,
+    NameType,
+    ProtocolVersion,
+    PskKeyExchangeMode,
+    SignatureScheme,
+    key_exchange,
+    lookup,
+)
+from tlsdoc.wire import Cursor, Direction, Span
+
+__all__ = [
+    # context and reassembly
+    "HandshakeContext",
+    "RawHandshake",
+    "HandshakeReassembler",
+    "decode_message",
+    "parse_messages",
+    "parse_handshake",
+    "message_name",
+    "HELLO_RETRY_REQUEST_RANDOM",
+    # connection view
+    "TlsHandshake",
+    "HandshakeEntry",
+    "AlertEntry",
+    # extensions
+    "Extension",
+    "UnknownExtension",
+    "EmptyExtension",
+    "ServerName",
+    "ServerNameList",
+    "NamedGroupList",
+    "ECPointFormatList",
+    "SignatureSchemeList",
+    "ProtocolNameList",
+    "CertificateStatusRequest",
+    "CertificateStatus",
+    "SupportedVersions",
+    "KeyShareEntry",
+    "KeyShareClientHello",
+    "KeyShareServerHello",
+    "KeyShareHelloRetryRequest",
+    "PskKeyExchangeModes",
+    "PskIdentity",
+    "PreSharedKeyExtension",
+    "EarlyDataIndication",
+    "Cookie",
+    "SessionTicket",
+    "RenegotiationInfo",
+    "RecordSizeLimit",
+    "Padding",
+    # messages
+    "Message",
+    "ClientHello",
+    "ServerHello",
+    "HelloRetryRequest",
+    "HelloRequest",
+    "CertificateEntry",
+    "Certificate",
+    "ServerECDHParams",
+    "ServerDHParams",
+    "ServerKeyExchange",
+    "CertificateRequest",
+    "ServerHelloDone",
+    "ClientKeyExchange",
+    "CertificateVerify",
+    "Finished",
+    "NewSessionTicket",
+    "EncryptedExtensions",
+    "KeyUpdate",
+    "EndOfEarlyData",
+    "OpaqueMessage",
+]
+
+#: SHA-256("HelloRetryRequest"): the ServerHello.random of a HelloRetryRequest, RFC 8446 §4.1.3.
+HELLO_RETRY_REQUEST_RANDOM = hashlib.sha256(b"HelloRetryRequest").digest()
+
+#: Handshake message header: msg_type (1) + length (3), RFC 8446 §4.
+HANDSHAKE_HEADER_LENGTH = 4
+
+
+# ===========================================================================
+# Extensions, RFC 8446 §4.2
+# ===========================================================================
+#
+#   struct {
+#       ExtensionType extension_type;
+#       opaque extension_data<0..2^16-1>;
+#   } Extension;
+#
+# Every extension value has ``type`` (the extension_type, member or int) and
+# ``span`` (the whole Extension, type and length included).
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownExtension:
+    """An extension not decoded here (unknown, GREASE, or unexpected in this message)."""
+
+    type: ExtensionType | int
+    data: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmptyExtension:
+    """An extension whose extension_data is empty by definition.
+
+    extended_master_secret (RFC 7627 §5.1), encrypt_then_mac (RFC 7366 §2),
+    post_handshake_auth (RFC 8446 §4.2.6).
+    """
+
+    type: ExtensionType | int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerName:
+    """One ServerName, RFC 6066 §3: ``name_type`` and the name bytes.
+
+    ``host_name`` is the name as text (ASCII per RFC 6066; other bytes are
+    backslash-escaped, never dropped) when ``name_type`` is host_name.
+    """
+
+    name_type: NameType | int
+    name: bytes
+    span: Span
+
+    @property
+    def host_name(self) -> str | None:
+        if self.name_type != NameType.host_name:
+            return None
+        return self.name.decode("ascii", errors="backslashreplace")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerNameList:
+    """server_name, RFC 6066 §3; empty ``server_name_list`` in ServerHello/EncryptedExtensions."""
+
+    type: ExtensionType | int
+    server_name_list: tuple[ServerName, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NamedGroupList:
+    """supported_groups, RFC 8446 §4.2.7 (RFC 8422 §5.1.1 calls it elliptic_curves / NamedCurveList)."""
+
+    type: ExtensionType | int
+    named_group_list: tuple[NamedGroup | int, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ECPointFormatList:
+    """ec_point_formats, RFC 8422 §5.1.2."""
+
+    type: ExtensionType | int
+    ec_point_format_list: tuple[ECPointFormat | int, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureSchemeList:
+    """signature_algorithms / signature_algorithms_cert, RFC 8446 §4.2.3.
+
+    RFC 5246 §7.4.1.4.1 calls the list ``supported_signature_algorithms`` of
+    SignatureAndHashAlgorithm pairs: same two bytes per entry.
+    """
+
+    type: ExtensionType | int
+    supported_signature_algorithms: tuple[SignatureScheme | int, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtocolNameList:
+    """application_layer_protocol_negotiation, RFC 7301 §3.1 (one name in a server's reply)."""
+
+    type: ExtensionType | int
+    protocol_name_list: tuple[bytes, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateStatusRequest:
+    """status_request in ClientHello / CertificateRequest, RFC 6066 §8.
+
+    For ``ocsp``, ``responder_id_list`` and ``request_extensions`` are
+    decoded (OCSPStatusRequest); other status types keep ``request`` raw.
+    An empty status_request (a TLS 1.2 ServerHello's acknowledgement) has
+    ``status_type`` None.
+    """
+
+    type: ExtensionType | int
+    status_type: CertificateStatusType | int | None
+    responder_id_list: tuple[bytes, ...]
+    request_extensions: bytes
+    request: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateStatus:
+    """status_request in a TLS 1.3 CertificateEntry: the stapled response, RFC 8446 §4.4.2.1."""
+
+    type: ExtensionType | int
+    status_type: CertificateStatusType | int
+    response: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupportedVersions:
+    """supported_versions, RFC 8446 §4.2.1.
+
+    ClientHello: ``versions`` (preference order), ``selected_version`` None.
+    ServerHello / HelloRetryRequest: ``selected_version``, ``versions`` empty.
+    """
+
+    type: ExtensionType | int
+    versions: tuple[ProtocolVersion | int, ...]
+    selected_version: ProtocolVersion | int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyShareEntry:
+    """KeyShareEntry, RFC 8446 §4.2.8: a group and its public value."""
+
+    group: NamedGroup | int
+    key_exchange: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyShareClientHello:
+    """key_share in ClientHello, RFC 8446 §4.2.8: ``client_shares``."""
+
+    type: ExtensionType | int
+    client_shares: tuple[KeyShareEntry, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyShareServerHello:
+    """key_share in ServerHello, RFC 8446 §4.2.8: the one ``server_share``."""
+
+    type: ExtensionType | int
+    server_share: KeyShareEntry
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyShareHelloRetryRequest:
+    """key_share in HelloRetryRequest, RFC 8446 §4.2.8: the ``selected_group`` to retry with."""
+
+    type: ExtensionType | int
+    selected_group: NamedGroup | int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PskKeyExchangeModes:
+    """psk_key_exchange_modes, RFC 8446 §4.2.9."""
+
+    type: ExtensionType | int
+    ke_modes: tuple[PskKeyExchangeMode | int, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PskIdentity:
+    """PskIdentity, RFC 8446 §4.2.11: a ticket (or external identity) and its obfuscated age."""
+
+    identity: bytes
+    obfuscated_ticket_age: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreSharedKeyExtension:
+    """pre_shared_key, RFC 8446 §4.2.11.
+
+    ClientHello (OfferedPsks): ``identities`` and ``binders``, and
+    ``selected_identity`` None.  ServerHello: ``selected_identity`` only.
+    """
+
+    type: ExtensionType | int
+    identities: tuple[PskIdentity, ...]
+    binders: tuple[bytes, ...]
+    selected_identity: int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EarlyDataIndication:
+    """early_data, RFC 8446 §4.2.10: empty, or ``max_early_data_size`` in NewSessionTicket."""
+
+    type: ExtensionType | int
+    max_early_data_size: int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cookie:
+    """cookie, RFC 8446 §4.2.2 (HelloRetryRequest, echoed in the second ClientHello)."""
+
+    type: ExtensionType | int
+    cookie: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionTicket:
+    """session_ticket, RFC 5077 §3.2: the ticket offered (empty: "I support tickets")."""
+
+    type: ExtensionType | int
+    ticket: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenegotiationInfo:
+    """renegotiation_info, RFC 5746 §3.2: empty on a first handshake."""
+
+    type: ExtensionType | int
+    renegotiated_connection: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordSizeLimit:
+    """record_size_limit, RFC 8449 §4."""
+
+    type: ExtensionType | int
+    record_size_limit: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Padding:
+    """padding, RFC 7685 §3: zero bytes that pad the ClientHello.
+
+    Non-zero bytes are kept, not rejected: RFC 7685 says the server MUST NOT
+    check them, and the handbook shows what was sent.
+    """
+
+    type: ExtensionType | int
+    padding: bytes
+    span: Span
+
+
+Extension = Union[
+    UnknownExtension,
+    EmptyExtension,
+    ServerNameList,
+    NamedGroupList,
+    ECPointFormatList,
+    SignatureSchemeList,
+    ProtocolNameList,
+    CertificateStatusRequest,
+    CertificateStatus,
+    SupportedVersions,
+    KeyShareClientHello,
+    KeyShareServerHello,
+    KeyShareHelloRetryRequest,
+    PskKeyExchangeModes,
+    PreSharedKeyExtension,
+    EarlyDataIndication,
+    Cookie,
+    SessionTicket,
+    RenegotiationInfo,
+    RecordSizeLimit,
+    Padding,
+]
+
+
+def _find(extensions: tuple[Extension, ...], type_: ExtensionType) -> Extension | None:
+    for ext in extensions:
+        if ext.type == type_:
+            return ext
+    return None
+
+
+class _HasExtensions:
+    """Mixin: look an extension up by type."""
+
+    __slots__ = ()
+
+    def extension(self, type_: ExtensionType | int) -> Extension | None:
+        """The extension of this type, or None (RFC 8446 §4.2: at most one of each)."""
+        return _find(self.extensions, type_)  # type: ignore[attr-defined]
+
+
+# ===========================================================================
+# Messages, RFC 8446 §4 and RFC 5246 §7.4
+# ===========================================================================
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientHello(_HasExtensions):
+    """ClientHello, RFC 8446 §4.1.2.
+
+    RFC 5246 §7.4.1.2 calls ``legacy_version`` client_version,
+    ``legacy_session_id`` session_id and ``legacy_compression_methods``
+    compression_methods; before TLS 1.2 the extensions block may be absent
+    (then ``extensions`` is empty).
+    """
+
+    span: Span
+    legacy_version: ProtocolVersion | int
+    random: bytes
+    legacy_session_id: bytes
+    cipher_suites: tuple[CipherSuite | int, ...]
+    legacy_compression_methods: bytes
+    extensions: tuple[Extension, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerHello(_HasExtensions):
+    """ServerHello, RFC 8446 §4.1.3.
+
+    RFC 5246 §7.4.1.3 calls ``legacy_version`` server_version,
+    ``legacy_session_id_echo`` session_id and ``legacy_compression_method``
+    compression_method.
+    """
+
+    span: Span
+    legacy_version: ProtocolVersion | int
+    random: bytes
+    legacy_session_id_echo: bytes
+    cipher_suite: CipherSuite | int
+    legacy_compression_method: int
+    extensions: tuple[Extension, ...]
+
+    @property
+    def selected_version(self) -> ProtocolVersion | int:
+        """supported_versions' selected_version if present, else legacy_version (RFC 8446 §4.2.1)."""
+        ext = self.extension(ExtensionType.supported_versions)
+        if isinstance(ext, SupportedVersions) and ext.selected_version is not None:
+            return ext.selected_version
+        return self.legacy_version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HelloRetryRequest(_HasExtensions):
+    """HelloRetryRequest, RFC 8446 §4.1.4: a ServerHello whose random is SHA-256("HelloRetryRequest")."""
+
+    span: Span
+    legacy_version: ProtocolVersion | int
+    random: bytes
+    legacy_session_id_echo: bytes
+    cipher_suite: CipherSuite | int
+    legacy_compression_method: int
+    extensions: tuple[Extension, ...]
+
+    @property
+    def selected_version(self) -> ProtocolVersion | int:
+        ext = self.extension(ExtensionType.supported_versions)
+        if isinstance(ext, SupportedVersions) and ext.selected_version is not None:
+            return ext.selected_version
+        return self.legacy_version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HelloRequest:
+    """HelloRequest, RFC 5246 §7.4.1.1: an empty request to renegotiate."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateEntry(_HasExtensions):
+    """One certificate: DER bytes and (TLS 1.3 only) its extensions, RFC 8446 §4.4.2.
+
+    RFC 5246 §7.4.2 has just ``ASN.1Cert`` (opaque<1..2^24-1>).
+    """
+
+    cert_data: bytes
+    extensions: tuple[Extension, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Certificate:
+    """Certificate, RFC 8446 §4.4.2 (TLS 1.2: RFC 5246 §7.4.2).
+
+    TLS 1.3 adds ``certificate_request_context`` (None for TLS <= 1.2) and
+    per-entry extensions.  In TLS 1.3 this message is encrypted, so it is
+    only decoded from plaintext supplied by the decryption stage.
+    """
+
+    span: Span
+    certificate_request_context: bytes | None
+    certificate_list: tuple[CertificateEntry, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerECDHParams:
+    """ServerECDHParams, RFC 8422 §5.4: ``curve_type``, ``named_curve``, ``public`` (ECPoint).
+
+    Only ``named_curve`` is decoded; explicit curves (deprecated) leave
+    ``named_curve`` None and ``public`` empty.
+    """
+
+    curve_type: ECCurveType | int
+    named_curve: NamedGroup | int | None
+    public: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerDHParams:
+    """ServerDHParams, RFC 5246 §7.4.3: prime ``dh_p``, generator ``dh_g``, public ``dh_Ys``."""
+
+    dh_p: bytes
+    dh_g: bytes
+    dh_Ys: bytes
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerKeyExchange:
+    """ServerKeyExchange, RFC 5246 §7.4.3 and RFC 8422 §5.4 (TLS <= 1.2 only).
+
+    The body depends on the negotiated key exchange (``key_exchange_algorithm``,
+    from the suite name, e.g. ``"ECDHE_RSA"``).  ``params`` holds the
+    decoded ServerECDHParams / ServerDHParams and ``params_data`` their exact
+    bytes (what the signature covers, after the two randoms).  TLS 1.2
+    signs with ``signature_algorithm`` (SignatureAndHashAlgorithm); TLS
+    1.0/1.1 have no algorithm field (None).  Anonymous and PSK exchanges are
+    unsigned.  With an unknown key exchange ``params`` is None and the body
+    is kept in ``params_data``.
+    """
+
+    span: Span
+    key_exchange_algorithm: str | None
+    psk_identity_hint: bytes | None
+    params: ServerECDHParams | ServerDHParams | None
+    params_data: bytes
+    signature_algorithm: SignatureScheme | int | None
+    signature: bytes | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateRequest(_HasExtensions):
+    """CertificateRequest, RFC 8446 §4.3.2 (TLS 1.2: RFC 5246 §7.4.4).
+
+    TLS 1.3: ``certificate_request_context`` and ``extensions``.
+    TLS <= 1.2: ``certificate_types``, ``supported_signature_algorithms``
+    (TLS 1.2 only) and ``certificate_authorities`` (DER DistinguishedNames);
+    the fields of the other form are None / empty.
+    """
+
+    span: Span
+    certificate_request_context: bytes | None
+    extensions: tuple[Extension, ...]
+    certificate_types: tuple[ClientCertificateType | int, ...]
+    supported_signature_algorithms: tuple[SignatureScheme | int, ...]
+    certificate_authorities: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerHelloDone:
+    """ServerHelloDone, RFC 5246 §7.4.5: empty."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientKeyExchange:
+    """ClientKeyExchange, RFC 5246 §7.4.7 and RFC 8422 §5.7 (TLS <= 1.2 only).
+
+    ``exchange_keys`` is the raw body after any PSK identity; exactly one of
+    ``encrypted_pre_master_secret`` (RSA: opaque<0..2^16-1>, RFC 5246
+    §7.4.7.1), ``dh_Yc`` (DHE: opaque<1..2^16-1>) or ``ecdh_Yc`` (ECDHE:
+    ECPoint opaque<1..2^8-1>) is decoded, depending on
+    ``key_exchange_algorithm``; none for an unknown key exchange or SSL 3.0
+    RSA (which has no length prefix).
+    """
+
+    span: Span
+    key_exchange_algorithm: str | None
+    psk_identity: bytes | None
+    encrypted_pre_master_secret: bytes | None
+    dh_Yc: bytes | None
+    ecdh_Yc: bytes | None
+    exchange_keys: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateVerify:
+    """CertificateVerify, RFC 8446 §4.4.3 (TLS 1.2: RFC 5246 §7.4.8; TLS 1.0/1.1 have no ``algorithm``)."""
+
+    span: Span
+    algorithm: SignatureScheme | int | None
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finished:
+    """Finished, RFC 8446 §4.4.4 (RFC 5246 §7.4.9): ``verify_data``."""
+
+    span: Span
+    verify_data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewSessionTicket(_HasExtensions):
+    """NewSessionTicket, RFC 8446 §4.6.1 (TLS 1.2: RFC 5077 §3.3).
+
+    RFC 5077 calls ``ticket_lifetime`` ticket_lifetime_hint and has no
+    ``ticket_age_add``, ``ticket_nonce`` or ``extensions`` (None / empty).
+    """
+
+    span: Span
+    ticket_lifetime: int
+    ticket_age_add: int | None
+    ticket_nonce: bytes | None
+    ticket: bytes
+    extensions: tuple[Extension, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EncryptedExtensions(_HasExtensions):
+    """EncryptedExtensions, RFC 8446 §4.3.1."""
+
+    span: Span
+    extensions: tuple[Extension, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyUpdate:
+    """KeyUpdate, RFC 8446 §4.6.3."""
+
+    span: Span
+    request_update: KeyUpdateRequest | int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndOfEarlyData:
+    """EndOfEarlyData, RFC 8446 §4.5: empty."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpaqueMessage:
+    """A message recognised by type only; ``body`` kept as sent."""
+
+    span: Span
+    msg_type: HandshakeType | int
+    body: bytes
+
+
+Message = Union[
+    ClientHello,
+    ServerHello,
+    HelloRetryRequest,
+    HelloRequest,
+    Certificate,
+    ServerKeyExchange,
+    CertificateRequest,
+    ServerHelloDone,
+    ClientKeyExchange,
+    CertificateVerify,
+    Finished,
+    NewSessionTicket,
+    EncryptedExtensions,
+    KeyUpdate,
+    EndOfEarlyData,
+    OpaqueMessage,
+]
+
+
+# ===========================================================================
+# Decoding context
+# ===========================================================================
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandshakeContext:
+    """What was negotiated, for bodies that depend on it.
+
+    Attributes:
+        version: the negotiated version (None: not known, TLS 1.2 forms are
+            assumed except where the bytes can only be TLS 1.3).
+        cipher_suite: the negotiated suite (its name gives the key exchange).
+    """
+
+    version: ProtocolVersion | int | None = None
+    cipher_suite: CipherSuite | int | None = None
+
+    @property
+    def tls13(self) -> bool:
+        return self.version is not None and int(self.version) >= ProtocolVersion.TLS_1_3
+
+    @property
+    def key_exchange_algorithm(self) -> str | None:
+        return None if self.cipher_suite is None else key_exchange(self.cipher_suite)
+
+
+# ===========================================================================
+# Extension decoders: a table keyed by ExtensionType
+# ===========================================================================
+#
+# Each decoder gets a cursor over extension_data (field name already set to
+# "<Message>.extensions.<extension name>"), the message kind it sits in, and
+# the extension's type and span; it returns an extension value, or None when
+# the extension is not expected in that message (then it is kept as
+# UnknownExtension rather than guessed at).
+
+CH, SH, HRR, EE, CT, CR, NST = (
+    "client_hello",
+    "server_hello",
+    "hello_retry_request",
+    "encrypted_extensions",
+    "certificate",
+    "certificate_request",
+    "new_session_ticket",
+)
+
+_ExtDecoder = Callable[[Cursor, str, "ExtensionType | int", Span], "Extension | None"]
+
+
+def _u16_list(cur: Cursor, length_size: int, registry, field_name: str) -> tuple:
+    vec = cur.vector(length_size, field_name)
+    if vec.remaining % 2:
+        raise vec.error(f"odd length {vec.remaining} for a list of 2-byte values")
+    items = []
+    while not vec.at_end():
+        items.append(lookup(registry, vec.u16()))
+    return tuple(items)
+
+
+def _u8_list(cur: Cursor, registry, field_name: str) -> tuple:
+    vec = cur.vector(1, field_name)
+    items = []
+    while not vec.at_end():
+        items.append(lookup(registry, vec.u8()))
+    return tuple(items)
+
+
+def _ext_server_name(cur, where, type_, span):
+    # struct { NameType name_type; select (name_type) { case host_name: HostName; } name; } ServerName;
+    # struct { ServerName server_name_list<1..2^16-1> } ServerNameList;
+    if cur.at_end():  # the server's empty acknowledgement, RFC 6066 §3
+        return ServerNameList(type=type_, server_name_list=(), span=span)
+    vec = cur.vector(2, "server_name_list")
+    names = []
+    while not vec.at_end():
+        start = vec.pos
+        name_type = lookup(NameType, vec.u8("name_type"))
+        # Only host_name is defined; every deployed name type uses the same
+        # opaque<1..2^16-1> layout, so other types are read the same way.
+        name = vec.opaque(2, "host_name")
+        names.append(ServerName(name_type=name_type, name=name, span=vec.span(start)))
+    return ServerNameList(type=type_, server_name_list=tuple(names), span=span)
+
+
+def _ext_supported_groups(cur, where, type_, span):
+    groups = _u16_list(cur, 2, NamedGroup, "named_group_list")
+    return NamedGroupList(type=type_, named_group_list=groups, span=span)
+
+
+def _ext_ec_point_formats(cur, where, type_, span):
+    formats = _u8_list(cur, ECPointFormat, "ec_point_format_list")
+    return ECPointFormatList(type=type_, ec_point_format_list=formats, span=span)
+
+
+def _ext_signature_algorithms(cur, where, type_, span):
+    schemes = _u16_list(cur, 2, SignatureScheme, "supported_signature_algorithms")
+    return SignatureSchemeList(type=type_, supported_signature_algorithms=schemes, span=span)
+
+
+def _ext_alpn(cur, where, type_, span):
+    vec = cur.vector(2, "protocol_name_list")
+    names = []
+    while not vec.at_end():
+        name = vec.opaque(1, "protocol_name")
+        if not name:
+            raise vec.error("empty ProtocolName", "protocol_name")
+        names.append(name)
+    return ProtocolNameList(type=type_, protocol_name_list=tuple(names), span=span)
+
+
+def _ext_status_request(cur, where, type_, span):
+    if where == CT:
+        # struct { CertificateStatusType status_type; opaque OCSPResponse<1..2^24-1>; } CertificateStatus;
+        status_type = lookup(CertificateStatusType, cur.u8("status_type"))
+        response = cur.opaque(3, "response")
+        return CertificateStatus(type=type_, status_type=status_type, response=response, span=span)
+    if cur.at_end():
+        return CertificateStatusRequest(
+            type=type_, status_type=None, responder_id_list=(), request_extensions=b"", request=b"", span=span
+        )
+    status_type = lookup(CertificateStatusType, cur.u8("status_type"))
+    request = bytes(cur.data[cur.pos : cur.end])
+    responders: list[bytes] = []
+    request_extensions = b""
+    if status_type == CertificateStatusType.ocsp:
+        # struct { ResponderID responder_id_list<0..2^16-1>; Extensions request_extensions; } OCSPStatusRequest;
+        vec = cur.vector(2, "responder_id_list")
+        while not vec.at_end():
+            responders.append(vec.opaque(2, "responder_id"))
+        request_extensions = cur.opaque(2, "request_extensions")
+    else:
+        cur.rest()
+    return CertificateStatusRequest(
+        type=type_,
+        status_type=status_type,
+        responder_id_list=tuple(responders),
+        request_extensions=request_extensions,
+        request=request,
+        span=span,
+    )
+
+
+def _ext_supported_versions(cur, where, type_, span):
+    if where == CH:
+        versions = tuple(lookup(ProtocolVersion, v) for v in _u16_list_raw(cur, 1, "versions"))
+        return SupportedVersions(type=type_, versions=versions, selected_version=None, span=span)
+    if where in (SH, HRR):
+        selected = lookup(ProtocolVersion, cur.u16("selected_version"))
+        return SupportedVersions(type=type_, versions=(), selected_version=selected, span=span)
+    return None
+
+
+def _u16_list_raw(cur: Cursor, length_size: int, field_name: str) -> tuple[int, ...]:
+    vec = cur.vector(length_size, field_name)
+    if vec.remaining % 2:
+        raise vec.error(f"odd length {vec.remaining} for a list of 2-byte values")
+    out = []
+    while not vec.at_end():
+        out.append(vec.u16())
+    return tuple(out)
+
+
+def _key_share_entry(cur: Cursor) -> KeyShareEntry:
+    start = cur.pos
+    group = lookup(NamedGroup, cur.u16("group"))
+    key = cur.opaque(2, "key_exchange")
+    return KeyShareEntry(group=group, key_exchange=key, span=cur.span(start))
+
+
+def _ext_key_share(cur, where, type_, span):
+    if where == CH:
+        vec = cur.vector(2, "client_shares")
+        shares = []
+        while not vec.at_end():
+            shares.append(_key_share_entry(vec))
+        return KeyShareClientHello(type=type_, client_shares=tuple(shares), span=span)
+    if where == SH:
+        sub = cur.sub(cur.remaining, "server_share")
+        entry = _key_share_entry(sub)
+        sub.done()
+        return KeyShareServerHello(type=type_, server_share=entry, span=span)
+    if where == HRR:
+        group = lookup(NamedGroup, cur.u16("selected_group"))
+        return KeyShareHelloRetryRequest(type=type_, selected_group=group, span=span)
+    return None
+
+
+def _ext_psk_modes(cur, where, type_, span):
+    modes = _u8_list(cur, PskKeyExchangeMode, "ke_modes")
+    return PskKeyExchangeModes(type=type_, ke_modes=modes, span=span)
+
+
+def _ext_pre_shared_key(cur, where, type_, span):
+    if where == CH:
+        # struct { PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>; } OfferedPsks;
+        ids = cur.vector(2, "identities")
+        identities = []
+        while not ids.at_end():
+            start = ids.pos
+            identity = ids.opaque(2, "identity")
+            age = ids.u32("obfuscated_ticket_age")
+            identities.append(PskIdentity(identity=identity, obfuscated_ticket_age=age, span=ids.span(start)))
+        bvec = cur.vector(2, "binders")
+        binders = []
+        while not bvec.at_end():
+            binders.append(bvec.opaque(1, "binder"))
+        return PreSharedKeyExtension(
+            type=type_, identities=tuple(identities), binders=tuple(binders), selected_identity=None, span=span
+        )
+    if where == SH:
+        selected = cur.u16("selected_identity")
+        return PreSharedKeyExtension(type=type_, identities=(), binders=(), selected_identity=selected, span=span)
+    return None
+
+
+def _ext_early_data(cur, where, type_, span):
+    if where == NST:
+        size = cur.u32("max_early_data_size")
+        return EarlyDataIndication(type=type_, max_early_data_size=size, span=span)
+    return EarlyDataIndication(type=type_, max_early_data_size=None, span=span)
+
+
+def _ext_cookie(cur, where, type_, span):
+    value = cur.opaque(2, "cookie")
+    return Cookie(type=type_, cookie=value, span=span)
+
+
+def _ext_empty(cur, where, type_, span):
+    return EmptyExtension(type=type_, span=span)
+
+
+def _ext_session_ticket(cur, where, type_, span):
+    return SessionTicket(type=type_, ticket=cur.rest(), span=span)
+
+
+def _ext_renegotiation_info(cur, where, type_, span):
+    value = cur.opaque(1, "renegotiated_connection")
+    return RenegotiationInfo(type=type_, renegotiated_connection=value, span=span)
+
+
+def _ext_record_size_limit(cur, where, type_, span):
+    return RecordSizeLimit(type=type_, record_size_limit=cur.u16("record_size_limit"), span=span)
+
+
+def _ext_padding(cur, where, type_, span):
+    return Padding(type=type_, padding=cur.rest(), span=span)
+
+
+EXTENSION_DECODERS: dict[ExtensionType, _ExtDecoder] = {
+    ExtensionType.server_name: _ext_server_name,
+    ExtensionType.supported_groups: _ext_supported_groups,
+    ExtensionType.ec_point_formats: _ext_ec_point_formats,
+    ExtensionType.signature_algorithms: _ext_signature_algorithms,
+    ExtensionType.signature_algorithms_cert: _ext_signature_algorithms,
+    ExtensionType.application_layer_protocol_negotiation: _ext_alpn,
+    ExtensionType.status_request: _ext_status_request,
+    ExtensionType.supported_versions: _ext_supported_versions,
+    ExtensionType.key_share: _ext_key_share,
+    ExtensionType.psk_key_exchange_modes: _ext_psk_modes,
+    ExtensionType.pre_shared_key: _ext_pre_shared_key,
+    ExtensionType.early_data: _ext_early_data,
+    ExtensionType.cookie: _ext_cookie,
+    ExtensionType.extended_master_secret: _ext_empty,
+    ExtensionType.encrypt_then_mac: _ext_empty,
+    ExtensionType.post_handshake_auth: _ext_empty,
+    ExtensionType.session_ticket: _ext_session_ticket,
+    ExtensionType.renegotiation_info: _ext_renegotiation_info,
+    ExtensionType.record_size_limit: _ext_record_size_limit,
+    ExtensionType.padding: _ext_padding,
+}
+
+
+def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Extension, ...]:
+    """``Extension extensions<0..2^16-1>``, each decoded through EXTENSION_DECODERS.
+
+    Raises:
+        DecodeError: a malformed or duplicated extension (RFC 8446 §4.2: at
+            most one of each type per block).
+    """
+    if optional and cur.at_end():
+        return ()
+    vec = cur.vector(2, "extensions")
+    out: list[Extension] = []
+    seen: set[int] = set()
+    while not vec.at_end():
+        start = vec.pos
+        raw_type = vec.u16("extension_type")
+        type_ = lookup(ExtensionType, raw_type)
+        name = type_.name if isinstance(type_, ExtensionType) else f"extension_0x{raw_type:04x}"
+        if raw_type in seen:
+            raise vec.error(f"duplicate extension {name}", name, offset=vec.base + start)
+        seen.add(raw_type)
+        body = vec.vector(2, name)
+        span = vec.span(start)
+        decoder = EXTENSION_DECODERS.get(type_) if isinstance(type_, ExtensionType) else None
+        value = None
+        if decoder is not None:
+            value = decoder(body, where, type_, span)
+            if value is not None:
+                body.done()
+        if value is None:
+            value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
+        out.append(value)
+    return tuple(out)
+
+
+# ===========================================================================
+# Message decoders: a table keyed by HandshakeType
+# ===========================================================================
+#
+# Each decoder gets a cursor over the body (field name = the message name),
+# the span of the whole message (header included) and the context.
+
+_MsgDecoder = Callable[[Cursor, Span, HandshakeContext], "Message"]
+
+
+def _client_hello(cur: Cursor, span: Span, ctx: HandshakeContext) -> ClientHello:
+    # struct { ProtocolVersion legacy_version; Random random; opaque legacy_session_id<0..32>;
+    #          CipherSuite cipher_suites<2..2^16-2>; opaque legacy_compression_methods<1..2^8-1>;
+    #          Extension extensions<8..2^16-1>; } ClientHello;
+    legacy_version = lookup(ProtocolVersion, cur.u16("legacy_version"))
+    random = cur.take(32, "random")
+    session_id = cur.opaque(1, "legacy_session_id")
+    if len(session_id) > 32:
+        raise cur.error(f"legacy_session_id of {len(session_id)} bytes (at most 32)", "legacy_session_id")
+    suites = _u16_list(cur, 2, CipherSuite, "cipher_suites")
+    compression = cur.opaque(1, "legacy_compression_methods")
+    extensions = _extensions(cur, CH, optional=True)
+    return ClientHello(
+        span=span,
+        legacy_version=legacy_version,
+        random=random,
+        legacy_session_id=session_id,
+        cipher_suites=suites,
+        legacy_compression_methods=compression,
+        extensions=extensions,
+    )
+
+
+def _server_hello(cur: Cursor, span: Span, ctx: HandshakeContext) -> ServerHello | HelloRetryRequest:
+    # struct { ProtocolVersion legacy_version; Random random; opaque legacy_session_id_echo<0..32>;
+    #          CipherSuite cipher_suite; uint8 legacy_compression_method = 0;
+    #          Extension extensions<6..2^16-1>; } ServerHello;
+    legacy_version = lookup(ProtocolVersion, cur.u16("legacy_version"))
+    random = cur.take(32, "random")
+    hrr = random == HELLO_RETRY_REQUEST_RANDOM
+    if hrr:
+        cur.field = "HelloRetryRequest"
+    session_id = cur.opaque(1, "legacy_session_id_echo")
+    if len(session_id) > 32:
+        raise cur.error(f"legacy_session_id_echo of {len(session_id)} bytes (at most 32)", "legacy_session_id_echo")
+    suite = lookup(CipherSuite, cur.u16("cipher_suite"))
+    compression = cur.u8("legacy_compression_method")
+    extensions = _extensions(cur, HRR if hrr else SH, optional=True)
+    cls = HelloRetryRequest if hrr else ServerHello
+    return cls(
+        span=span,
+        legacy_version=legacy_version,
+        random=random,
+        legacy_session_id_echo=session_id,
+        cipher_suite=suite,
+        legacy_compression_method=compression,
+        extensions=extensions,
+    )
+
+
+def _empty(cls):
+    def decode(cur: Cursor, span: Span, ctx: HandshakeContext):
+        return cls(span=span)
+
+    return decode
+
+
+def _certificate(cur: Cursor, span: Span, ctx: HandshakeContext) -> Certificate:
+    # TLS 1.3: struct { opaque certificate_request_context<0..2^8-1>;
+    #                   CertificateEntry certificate_list<0..2^24-1>; } Certificate;
+    #          struct { opaque cert_data<1..2^24-1>; Extension extensions<0..2^16-1>; } CertificateEntry;
+    # TLS 1.2: struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
+    context = cur.opaque(1, "certificate_request_context") if ctx.tls13 else None
+    vec = cur.vector(3, "certificate_list")
+    entries = []
+    while not vec.at_end():
+        start = vec.pos
+        cert = vec.opaque(3, "cert_data")
+        exts = _extensions(vec, CT) if ctx.tls13 else ()
+        entries.append(CertificateEntry(cert_data=cert, extensions=exts, span=vec.span(start)))
+    return Certificate(span=span, certificate_request_context=context, certificate_list=tuple(entries))
+
+
+def _ecdh_params(cur: Cursor) -> ServerECDHParams:
+    # struct { ECParameters curve_params; ECPoint public; } ServerECDHParams;
+    # struct { ECCurveType curve_type; select (curve_type) { case named_curve: NamedCurve namedcurve; }; } ECParameters;
+    # struct { opaque point <1..2^8-1>; } ECPoint;
+    start = cur.pos
+    curve_type = lookup(ECCurveType, cur.u8("curve_type"))
+    if curve_type != ECCurveType.named_curve:
+        # Explicit curves (deprecated by RFC 8422 §5.4) are kept undecoded:
+        # params_data still holds every byte.
+        cur.rest()
+        return ServerECDHParams(curve_type=curve_type, named_curve=None, public=b"", span=cur.span(start))
+    named_curve = lookup(NamedGroup, cur.u16("named_curve"))
+    public = cur.opaque(1, "public")
+    if not public:
+        raise cur.error("empty ECPoint (opaque point<1..2^8-1>)", "public")
+    return ServerECDHParams(curve_type=curve_type, named_curve=named_curve, public=public, span=cur.span(start))
+
+
+def _dh_params(cur: Cursor) -> ServerDHParams:
+    # struct { opaque dh_p<1..2^16-1>; opaque dh_g<1..2^16-1>; opaque dh_Ys<1..2^16-1>; } ServerDHParams;
+    start = cur.pos
+    p = cur.opaque(2, "dh_p")
+    g = cur.opaque(2, "dh_g")
+    ys = cur.opaque(2, "dh_Ys")
+    return ServerDHParams(dh_p=p, dh_g=g, dh_Ys=ys, span=cur.span(start))
+
+
+def _server_key_exchange(cur: Cursor, span: Span, ctx: HandshakeContext) -> ServerKeyExchange:
+    kex = ctx.key_exchange_algorithm
+    hint = None
+    params: ServerECDHParams | ServerDHParams | None = None
+    if kex is None:
+        data = cur.rest()
+        return ServerKeyExchange(span=span, key_exchange_algorithm=None, psk_identity_hint=None, params=None,
+                                 params_data=data, signature_algorithm=None, signature=None)
+    parts = kex.split("_")
+    if "PSK" in parts:
+        hint = cur.opaque(2, "psk_identity_hint")  # RFC 4279 §2, RFC 5489 §2
+    start = cur.pos
+    if parts[0] in ("ECDHE", "ECDH"):
+        params = _ecdh_params(cur)
+    elif parts[0] in ("DHE", "DH"):
+        params = _dh_params(cur)
+    elif parts != ["PSK"] and parts[:2] != ["RSA", "PSK"]:
+        # RSA_EXPORT, SRP, KRB5, ...: kept as bytes, not decoded.
+        data = cur.rest()
+        return ServerKeyExchange(span=span, key_exchange_algorithm=kex, psk_identity_hint=hint, params=None,
+                                 params_data=data, signature_algorithm=None, signature=None)
+    params_data = bytes(cur.data[start : cur.pos])
+    explicit = isinstance(params, ServerECDHParams) and params.named_curve is None
+    signed = params is not None and not explicit and "anon" not in parts and "PSK" not in parts
+    algorithm = None
+    signature = None
+    if signed:
+        # digitally-signed struct { ... } (RFC 5246 §4.7): TLS 1.2 prefixes the algorithm.
+        if ctx.version is None or int(ctx.version) >= ProtocolVersion.TLS_1_2:
+            algorithm = lookup(SignatureScheme, cur.u16("signature_algorithm"))
+        signature = cur.opaque(2, "signature")
+    return ServerKeyExchange(span=span, key_exchange_algorithm=kex, psk_identity_hint=hint, params=params,
+                             params_data=params_data, signature_algorithm=algorithm, signature=signature)
+
+
+def _certificate_request(cur: Cursor, span: Span, ctx: HandshakeContext) -> CertificateRequest:
+    if ctx.tls13:
+        # struct { opaque certificate_request_context<0..2^8-1>; Extension extensions<2..2^16-1>; } CertificateRequest;
+        context = cur.opaque(1, "certificate_request_context")
+        exts = _extensions(cur, CR)
+        return CertificateRequest(span=span, certificate_request_context=context, extensions=exts,
+                                  certificate_types=(), supported_signature_algorithms=(),
+                                  certificate_authorities=())
+    # struct { ClientCertificateType certificate_types<1..2^8-1>;
+    #          SignatureAndHashAlgorithm supported_signature_algorithms<2^16-1>;   (TLS 1.2 only)
+    #          DistinguishedName certificate_authorities<0..2^16-1>; } CertificateRequest;
+    types = _u8_list(cur, ClientCertificateType, "certificate_types")
+    algorithms: tuple = ()
+    if ctx.version is None or int(ctx.version) >= ProtocolVersion.TLS_1_2:
+        algorithms = _u16_list(cur, 2, SignatureScheme, "supported_signature_algorithms")
+    vec = cur.vector(2, "certificate_authorities")
+    names = []
+    while not vec.at_end():
+        names.append(vec.opaque(2, "distinguished_name"))
+    return CertificateRequest(span=span, certificate_request_context=None, extensions=(),
+                              certificate_types=types, supported_signature_algorithms=algorithms,
+                              certificate_authorities=tuple(names))
+
+
+def _client_key_exchange(cur: Cursor, span: Span, ctx: HandshakeContext) -> ClientKeyExchange:
+    # struct { select (KeyExchangeAlgorithm) {
+    #     case rsa: EncryptedPreMasterSecret;        (opaque<0..2^16-1>, RFC 5246 §7.4.7.1)
+    #     case dhe_*, dh_anon: ClientDiffieHellmanPublic;  (opaque dh_Yc<1..2^16-1>)
+    #     case ec_diffie_hellman: ClientECDiffieHellmanPublic;  (ECPoint ecdh_Yc, RFC 8422 §5.7)
+    # } exchange_keys; } ClientKeyExchange;
+    kex = ctx.key_exchange_algorithm
+    parts = kex.split("_") if kex else []
+    identity = None
+    if "PSK" in parts:
+        identity = cur.opaque(2, "psk_identity")  # RFC 4279 §2
+    exchange_keys = bytes(cur.data[cur.pos : cur.end])
+    epms = dh = ecdh = None
+    first = parts[0] if parts else None
+    static = first in ("ECDH", "DH") and "anon" not in parts
+    if static and cur.at_end():
+        pass  # fixed (EC)DH client certificate: Yc is implicit, the body empty (RFC 5246 §7.4.7.2)
+    elif first == "RSA":
+        if ctx.version is not None and int(ctx.version) == ProtocolVersion.SSL_3_0:
+            cur.rest()  # SSL 3.0 sends the RSA ciphertext without a length (RFC 6101 §5.6.7.1)
+        else:
+            epms = cur.opaque(2, "encrypted_pre_master_secret")
+    elif first in ("ECDHE", "ECDH"):
+        ecdh = cur.opaque(1, "ecdh_Yc")
+    elif first in ("DHE", "DH"):
+        dh = cur.opaque(2, "dh_Yc")
+    elif parts != ["PSK"]:
+        cur.rest()  # unknown key exchange (or TLS 1.3, which has no ClientKeyExchange): kept raw
+    return ClientKeyExchange(span=span, key_exchange_algorithm=kex, psk_identity=identity,
+                             encrypted_pre_master_secret=epms, dh_Yc=dh, ecdh_Yc=ecdh,
+                             exchange_keys=exchange_keys)
+
+
+def _certificate_verify(cur: Cursor, span: Span, ctx: HandshakeContext) -> CertificateVerify:
+    # struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; } CertificateVerify;
+    algorithm = None
+    if ctx.version is None or int(ctx.version) >= ProtocolVersion.TLS_1_2:
+        algorithm = lookup(SignatureScheme, cur.u16("algorithm"))
+    signature = cur.opaque(2, "signature")
+    return CertificateVerify(span=span, algorithm=algorithm, signature=signature)
+
+
+def _finished(cur: Cursor, span: Span, ctx: HandshakeContext) -> Finished:
+    # struct { opaque verify_data[Hash.length]; } Finished;  (12 bytes in TLS 1.0-1.2)
+    return Finished(span=span, verify_data=cur.rest())
+
+
+def _new_session_ticket(cur: Cursor, span: Span, ctx: HandshakeContext) -> NewSessionTicket:
+    lifetime = cur.u32("ticket_lifetime")
+    if not ctx.tls13:
+        # struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } NewSessionTicket;  RFC 5077 §3.3
+        ticket = cur.opaque(2, "ticket")
+        return NewSessionTicket(span=span, ticket_lifetime=lifetime, ticket_age_add=None,
+                                ticket_nonce=None, ticket=ticket, extensions=())
+    # struct { uint32 ticket_lifetime; uint32 ticket_age_add; opaque ticket_nonce<0..255>;
+    #          opaque ticket<1..2^16-1>; Extension extensions<0..2^16-2>; } NewSessionTicket;
+    age_add = cur.u32("ticket_age_add")
+    nonce = cur.opaque(1, "ticket_nonce")
+    ticket = cur.opaque(2, "ticket")
+    exts = _extensions(cur, NST)
+    return NewSessionTicket(span=span, ticket_lifetime=lifetime, ticket_age_add=age_add,
+                            ticket_nonce=nonce, ticket=ticket, extensions=exts)
+
+
+def _encrypted_extensions(cur: Cursor, span: Span, ctx: HandshakeContext) -> EncryptedExtensions:
+    return EncryptedExtensions(span=span, extensions=_extensions(cur, EE))
+
+
+def _key_update(cur: Cursor, span: Span, ctx: HandshakeContext) -> KeyUpdate:
+    return KeyUpdate(span=span, request_update=lookup(KeyUpdateRequest, cur.u8("request_update")))
+
+
+MESSAGE_DECODERS: dict[HandshakeType, _MsgDecoder] = {
+    HandshakeType.hello_request: _empty(HelloRequest),
+    HandshakeType.client_hello: _client_hello,
+    HandshakeType.server_hello: _server_hello,
+    HandshakeType.new_session_ticket: _new_session_ticket,
+    HandshakeType.end_of_early_data: _empty(EndOfEarlyData),
+    HandshakeType.encrypted_extensions: _encrypted_extensions,
+    HandshakeType.certificate: _certificate,
+    HandshakeType.server_key_exchange: _server_key_exchange,
+    HandshakeType.certificate_request: _certificate_request,
+    HandshakeType.server_hello_done: _empty(ServerHelloDone),
+    HandshakeType.certificate_verify: _certificate_verify,
+    HandshakeType.client_key_exchange: _client_key_exchange,
+    HandshakeType.finished: _finished,
+    HandshakeType.key_update: _key_update,
+}
+
+# RFC CamelCase names where the registry's snake_case does not title-case cleanly.
+_SPECIAL_NAMES = {
+    HandshakeType.certificate_url: "CertificateURL",
+    HandshakeType.hello_retry_request: "HelloRetryRequest",
+}
+
+
+def message_name(msg_type: HandshakeType | int) -> str:
+    """RFC CamelCase name for a handshake type: ``client_hello`` → ``"ClientHello"``.
+
+    Unassigned types are named ``"Unknown(0x..)"``.
+    """
+    member = lookup(HandshakeType, msg_type)
+    if not isinstance(member, HandshakeType):
+        return f"Unknown(0x{int(msg_type):02x})"
+    return _SPECIAL_NAMES.get(member) or "".join(w.capitalize() for w in member.name.split("_"))
+
+
+# ===========================================================================
+# Reassembly
+# ===========================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Bytes [msg_start, msg_start+length) of a message came from stream [stream_start, ...)."""
+
+    msg_start: int
+    stream_start: int
+    length: int
+    record: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawHandshake:
+    """One reassembled handshake message, not yet decoded.
+
+    Attributes:
+        msg_type: the header's type (member or int).
+        length: the header's body length.
+        data: header and body exactly as sent: what the transcript hash
+            covers (RFC 8446 §4.4.1, RFC 5246 §7.4.9).
+        span: first header byte to last body byte, in the direction's stream.
+        records: indexes of the records that carried it.
+    """
+
+    msg_type: HandshakeType | int
+    length: int
+    data: bytes
+    span: Span
+    records: tuple[int, ...]
+    pieces: tuple[_Piece, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def body(self) -> bytes:
+        return self.data[HANDSHAKE_HEADER_LENGTH:]
+
+    @property
+    def name(self) -> str:
+        return message_name(self.msg_type)
+
+    def stream_offset(self, offset: int) -> int:
+        """Stream offset of byte *offset* of ``data`` (``len(data)`` maps past the last byte)."""
+        if not self.pieces:
+            return self.span.start + offset
+        if offset >= len(self.data):
+            last = self.pieces[-1]
+            return last.stream_start + last.length + (offset - len(self.data))
+        starts = [p.msg_start for p in self.pieces]
+        piece = self.pieces[bisect.bisect_right(starts, offset) - 1]
+        return piece.stream_start + (offset - piece.msg_start)
+
+    def record_at(self, offset: int) -> int | None:
+        """Index of the record holding byte *offset* of ``data``."""
+        if not self.pieces:
+            return self.records[0] if self.records else None
+        starts = [p.msg_start for p in self.pieces]
+        index = max(0, bisect.bisect_right(starts, min(offset, len(self.data) - 1)) - 1)
+        return self.pieces[index].record
+
+
+class HandshakeReassembler:
+    """Joins handshake fragments into whole messages, RFC 8446 §5.1 / RFC 5246 §6.2.1.
+
+    Feed the fragments of consecutive handshake records (or decrypted
+    handshake plaintext) in order; each :meth:`feed` returns the messages
+    completed by that fragment.  Stream offsets default to a running count
+    from ``base`` when the caller does not give them.
+
+    Args:
+        direction: for spans and error locations.
+        frames_for: stream range → frame numbers, for spans.
+        base: stream offset of the first byte fed when offsets are not given.
+    """
+
+    def __init__(self, direction: Direction | None = None, frames_for: FramesFor | None = None,
+                 base: int = 0) -> None:
+        self.direction = direction
+        self.frames_for = frames_for
+        self._buffer = bytearray()
+        self._pieces: list[_Piece] = []  # for the bytes in _buffer, msg_start relative to the buffer
+        self._next_offset = base
+
+    @property
+    def pending(self) -> bytes:
+        """Bytes of an incomplete message still waiting for more fragments."""
+        return bytes(self._buffer)
+
+    @property
+    def pending_offset(self) -> int | None:
+        """Stream offset where the incomplete message starts, or None."""
+        return self._pieces[0].stream_start if self._pieces else None
+
+    @property
+    def pending_record(self) -> int | None:
+        return self._pieces[0].record if self._pieces else None
+
+    def _frames(self, start: int, end: int) -> tuple[int, ...]:
+        return tuple(self.frames_for(start, end)) if self.frames_for else ()
+
+    def feed(self, fragment: bytes, *, stream_offset: int | None = None,
+             record: int | None = None) -> tuple[RawHandshake, ...]:
+        """Add one fragment; return the messages it completes (possibly none)."""
+        if stream_offset is None:
+            stream_offset = self._next_offset
+        self._next_offset = stream_offset + len(fragment)
+        if fragment:
+            self._pieces.append(_Piece(len(self._buffer), stream_offset, len(fragment), record))
+            self._buffer += fragment
+        out = []
+        while len(self._buffer) >= HANDSHAKE_HEADER_LENGTH:
+            length = int.from_bytes(self._buffer[1:4], "big")
+            total = HANDSHAKE_HEADER_LENGTH + length
+            if len(self._buffer) < total:
+                break
+            out.append(self._take(total))
+        return tuple(out)
+
+    def _take(self, total: int) -> RawHandshake:
+        data = bytes(self._buffer[:total])
+        pieces: list[_Piece] = []
+        rest: list[_Piece] = []
+        for p in self._pieces:
+            end = p.msg_start + p.length
+            if p.msg_start < total:
+                take = min(end, total) - p.msg_start
+                pieces.append(_Piece(p.msg_start, p.stream_start, take, p.record))
+                if end > total:
+                    rest.append(_Piece(0, p.stream_start + take, end - total, p.record))
+            else:
+                rest.append(_Piece(p.msg_start - total, p.stream_start, p.length, p.record))
+        del self._buffer[:total]
+        self._pieces = rest
+        start = pieces[0].stream_start
+        end = pieces[-1].stream_start + pieces[-1].length
+        records = tuple(dict.fromkeys(p.record for p in pieces if p.record is not None))
+        return RawHandshake(
+            msg_type=lookup(HandshakeType, data[0]),
+            length=total - HANDSHAKE_HEADER_LENGTH,
+            data=data,
+            span=Span(self.direction, start, end, self._frames(start, end)),
+            records=records,
+            pieces=tuple(pieces),
+        )
+
+    def finish(self) -> None:
+        """Raise if an incomplete message is left.
+
+        Raises:
+            TruncatedError: located at the start of the incomplete message.
+        """
+        if self._buffer:
+            need = (
+                HANDSHAKE_HEADER_LENGTH + int.from_bytes(self._buffer[1:4], "big")
+                if len(self._buffer) >= HANDSHAKE_HEADER_LENGTH
+                else HANDSHAKE_HEADER_LENGTH
+            )
+            raise TruncatedError(
+                "handshake message incomplete",
+                direction=str(self.direction) if self.direction else None,
+                offset=self.pending_offset,
+                record=self.pending_record,
+                field=message_name(self._buffer[0]),
+                expected=f"{need} bytes",
+                found=len(self._buffer),
+            )
+
+
+def _remap(value, fix: Callable[[Span], Span]):
+    """Rebuild a decoded value with every Span passed through *fix*."""
+    if isinstance(value, Span):
+        return fix(value)
+    if isinstance(value, tuple):
+        return tuple(_remap(v, fix) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            old = getattr(value, f.name)
+            if isinstance(old, (Span, tuple)) or dataclasses.is_dataclass(old):
+                changes[f.name] = _remap(old, fix)
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
+                   frames_for: FramesFor | None = None) -> Message:
+    """Decode one reassembled message, RFC 8446 §4 / RFC 5246 §7.4.
+
+    Spans of the result (and of every field inside) are stream offsets in
+    the message's direction, even when the message spans several records.
+
+    Args:
+        raw: from :class:`HandshakeReassembler`.
+        context: negotiated version and suite (bodies that depend on them).
+        frames_for: to fill the frames of inner spans.
+
+    Raises:
+        DecodeError: malformed body, located (stream offset, record, field).
+        TruncatedError: a length inside the body runs past its end.
+    """
+    context = context or HandshakeContext()
+    name = raw.name
+    direction = raw.span.direction
+    cur = Cursor(raw.data, base=0, direction=direction, field=name, start=HANDSHAKE_HEADER_LENGTH)
+    whole = Span(direction, 0, len(raw.data))
+    decoder = MESSAGE_DECODERS.get(raw.msg_type) if isinstance(raw.msg_type, HandshakeType) else None
+    try:
+        if decoder is None:
+            message = OpaqueMessage(span=whole, msg_type=raw.msg_type, body=raw.body)
+        else:
+            message = decoder(cur, whole, context)
+            cur.done()
+    except DecodeError as exc:
+        local = exc.offset if exc.offset is not None else HANDSHAKE_HEADER_LENGTH
+        exc.offset = raw.stream_offset(local)
+        exc.with_context(record=raw.record_at(local))
+        raise
+
+    def fix(span: Span) -> Span:
+        if span.start == 0 and span.end == len(raw.data):
+            return raw.span
+        start = raw.stream_offset(span.start)
+        end = raw.stream_offset(span.end - 1) + 1 if span.end > span.start else start
+        frames = tuple(frames_for(start, end)) if frames_for else ()
+        return Span(direction, start, end, frames)
+
+    return _remap(message, fix)
+
+
+# ===========================================================================
+# The connection view
+# ===========================================================================
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandshakeEntry:
+    """One handshake message in a direction's list, decoded or not.
+
+    Attributes:
+        name: RFC CamelCase name (``"ClientHello"``, ``"HelloRetryRequest"``,
+            ``"Finished"``) or ``"Encrypted"`` when the type is not known.
+        msg_type: the handshake type, None for ``Encrypted``.
+        direction: who sent it.
+        records: indexes of the records that carried it.
+        span: where it lies in the stream (the whole record when encrypted).
+        message: the decoded message, None if encrypted or undecodable.
+        encrypted: True when the bytes were not readable in plaintext.
+        raw: header and body as sent (plaintext only): the transcript bytes.
+        error: why decoding failed (located), if it did.
+    """
+
+    name: str
+    msg_type: HandshakeType | int | None
+    direction: Direction
+    records: tuple[int, ...]
+    span: Span
+    message: Message | None = None
+    encrypted: bool = False
+    raw: bytes | None = None
+    error: str | None = None
+
+    @property
+    def frames(self) -> tuple[int, ...]:
+        return self.span.frames
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertEntry:
+    """An alert record, RFC 8446 §6 (RFC 5246 §7.2); level/description None when encrypted."""
+
+    direction: Direction
+    record: int
+    span: Span
+    level: AlertLevel | int | None
+    description: AlertDescription | int | None
+    encrypted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsHandshake:
+    """The TLS view of one connection: what each side sent and what was negotiated.
+
+    Attributes:
+        client_messages / server_messages: ordered :class:`HandshakeEntry`
+            per direction (use :meth:`messages`).
+        client_alerts / server_alerts: :class:`AlertEntry` per direction.
+        client_ccs / server_ccs: record indexes of ChangeCipherSpec records.
+        client_encrypted_records / server_encrypted_records: indexes of the
+            records that are encrypted (what the decryption stage must open).
+        version: negotiated version (None if no ServerHello was seen).
+        cipher_suite: the ServerHello's suite.
+        sni: first host_name of the ClientHello's server_name.
+        alpn: the protocol the server picked (ServerHello, or
+            EncryptedExtensions when visible), else None.
+        client_random / server_random: the hellos' randoms (the real
+            ServerHello's, never the HelloRetryRequest's).
+        resumed: TLS 1.2 abbreviated handshake or TLS 1.3 PSK accepted.
+        hello_retry: a HelloRetryRequest was sent.
+        extended_master_secret / encrypt_then_mac: negotiated (the server
+            echoed the extension; TLS <= 1.2 only).
+        client_hello / server_hello / hello_retry_request: the decoded hellos
+            (the last ClientHello after a retry; the first one is in the list).
+        warnings: located, one-line problems (parsing went on where it could).
+    """
+
+    client_messages: tuple[HandshakeEntry, ...]
+    server_messages: tuple[HandshakeEntry, ...]
+    client_alerts: tuple[AlertEntry, ...] = ()
+    server_alerts: tuple[AlertEntry, ...] = ()
+    client_ccs: tuple[int, ...] = ()
+    server_ccs: tuple[int, ...] = ()
+    client_encrypted_records: tuple[int, ...] = ()
+    server_encrypted_records: tuple[int, ...] = ()
+    version: ProtocolVersion | int | None = None
+    cipher_suite: CipherSuite | int | None = None
+    sni: str | None = None
+    alpn: str | None = None
+    client_random: bytes | None = None
+    server_random: bytes | None = None
+    resumed: bool = False
+    hello_retry: bool = False
+    extended_master_secret: bool = False
+    encrypt_then_mac: bool = False
+    client_hello: ClientHello | None = None
+    server_hello: ServerHello | None = None
+    hello_retry_request: HelloRetryRequest | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def context(self) -> HandshakeContext:
+        """Version and suite, to decode later (decrypted) messages."""
+        return HandshakeContext(version=self.version, cipher_suite=self.cipher_suite)
+
+    def messages(self, direction: Direction) -> tuple[HandshakeEntry, ...]:
+        """The ordered handshake entries sent in *direction*."""
+        return self.client_messages if direction is Direction.CLIENT_TO_SERVER else self.server_messages
+
+    def alerts(self, direction: Direction) -> tuple[AlertEntry, ...]:
+        return self.client_alerts if direction is Direction.CLIENT_TO_SERVER else self.server_alerts
+
+    def ccs(self, direction: Direction) -> tuple[int, ...]:
+        """Record indexes of the ChangeCipherSpec records sent in *direction*."""
+        return self.client_ccs if direction is Direction.CLIENT_TO_SERVER else self.server_ccs
+
+    def encrypted_records(self, direction: Direction) -> tuple[int, ...]:
+        return (
+            self.client_encrypted_records
+            if direction is Direction.CLIENT_TO_SERVER
+            else self.server_encrypted_records
+        )
+
+    def find(self, name: str, direction: Direction | None = None) -> HandshakeEntry | None:
+        """The first entry called *name* (in *direction*, or client first then server)."""
+        directions = [direction] if direction else list(Direction)
+        for d in directions:
+            for entry in self.messages(d):
+                if entry.name == name:
+                    return entry
+        return None
+
+    def with_decrypted(self, direction: Direction, entries: Sequence[HandshakeEntry]) -> "TlsHandshake":
+        """A copy where *direction*'s encrypted handshake entries are replaced by decrypted ones.
+
+        The decryption stage decodes the plaintext with :func:`parse_messages`
+        and hands the entries here; they take the place of the ``Encrypted``
+        (and encrypted ``Finished``) entries, in order.  ALPN is taken from a
+        decrypted EncryptedExtensions if the ServerHello had none.
+        """
+        old = self.messages(direction)
+        first = next((i for i, e in enumerate(old) if e.encrypted), len(old))
+        kept_before = old[:first]
+        kept_after = tuple(e for e in old[first:] if not e.encrypted)
+        merged = kept_before + tuple(entries) + kept_after
+        changes: dict = {
+            "client_messages" if direction is Direction.CLIENT_TO_SERVER else "server_messages": merged
+        }
+        if self.alpn is None:
+            for entry in entries:
+                if isinstance(entry.message, EncryptedExtensions):
+                    changes["alpn"] = _alpn_of(entry.message.extensions)
+        return dataclasses.replace(self, **changes)
+
+
+def _alpn_of(extensions: tuple[Extension, ...]) -> str | None:
+    ext = _find(extensions, ExtensionType.application_layer_protocol_negotiation)
+    if isinstance(ext, ProtocolNameList) and ext.protocol_name_list:
+        return ext.protocol_name_list[0].decode("ascii", errors="backslashreplace")
+    return None
+
+
+def parse_messages(
+    data: bytes,
+    *,
+    direction: Direction | None = None,
+    context: HandshakeContext | None = None,
+    base: int = 0,
+    frames_for: FramesFor | None = None,
+    record: int | None = None,
+    encrypted: bool = False,
+) -> tuple[HandshakeEntry, ...]:
+    """Decode handshake bytes that are already contiguous (e.g. decrypted plaintext).
+
+    Strict: malformed bytes or an incomplete last message raise.  For
+    plaintext that arrives record by record, use :class:`HandshakeReassembler`
+    and :func:`decode_message` (this function is a thin loop over them).
+
+    Args:
+        data: one or more whole handshake messages.
+        direction: who sent them.
+        context: negotiated version and suite (TLS 1.3 forms need it).
+        base: stream offset to attribute to ``data[0]``.
+        frames_for: stream range → frames, for spans.
+        record: record index to attribute the bytes to.
+        encrypted: mark entries as having been encrypted on the wire
+            (they are decoded all the same).
+
+    Raises:
+        DecodeError: a malformed message (located).
+        TruncatedError: ``data`` ends inside a message.
+    """
+    reassembler = HandshakeReassembler(direction, frames_for, base)
+    raws = reassembler.feed(bytes(data), record=record)
+    reassembler.finish()
+    return tuple(_entry(raw, context, frames_for, encrypted=encrypted) for raw in raws)
+
+
+def _entry(raw: RawHandshake, context: HandshakeContext | None, frames_for: FramesFor | None,
+           *, encrypted: bool = False) -> HandshakeEntry:
+    message = decode_message(raw, context, frames_for)
+    name = type(message).__name__ if not isinstance(message, OpaqueMessage) else raw.name
+    return HandshakeEntry(
+        name=name,
+        msg_type=raw.msg_type,
+        direction=raw.span.direction,
+        records=raw.records,
+        span=raw.span,
+        message=message,
+        encrypted=encrypted,
+        raw=raw.data,
+    )
+
+
+def _frames_from_records(records: Sequence[Record]) -> FramesFor:
+    """A frames_for built from record spans: frames of every record overlapping the range."""
+    starts = [r.span.start for r in records]
+
+    def frames_for(start: int, end: int) -> tuple[int, ...]:
+        out: set[int] = set()
+        i = max(0, bisect.bisect_right(starts, start) - 1)
+        while i < len(records) and records[i].span.start < max(end, start + 1):
+            if records[i].span.end > start:
+                out.update(records[i].span.frames)
+            i += 1
+        return tuple(sorted(out))
+
+    return frames_for
+
+
+def _unpack(source: RecordStream | Sequence[Record]) -> tuple[tuple[Record, ...], FramesFor, Direction | None]:
+    if isinstance(source, RecordStream):
+        return source.records, source.frames_for, source.direction
+    records = tuple(source)
+    direction = records[0].span.direction if records else None
+    return records, _frames_from_records(records), direction
+
+
+@dataclass
+class _DirectionState:
+    """Mutable scratch for one direction while parse_handshake walks its records."""
+
+    direction: Direction
+    records: tuple[Record, ...]
+    frames_for: FramesFor
+    raws: list[tuple[int, RawHandshake]] = field(default_factory=list)  # (position, raw)
+    entries: list[tuple[int, HandshakeEntry]] = field(default_factory=list)  # (position, encrypted entry)
+    alerts: list[AlertEntry] = field(default_factory=list)
+    ccs: list[int] = field(default_factory=list)
+    encrypted: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _warn(state: _DirectionState, message: str, *, offset: int | None, record: int | None,
+          field: str | None = None, frames: tuple[int, ...] = ()) -> None:
+    err = DecodeError(message, frame=frames[0] if frames else None, direction=str(state.direction),
+                      offset=offset, record=record, field=field)
+    state.warnings.append(str(err))
+
+
+def _plaintext_hellos(state: _DirectionState) -> list[RawHandshake]:
+    """The handshake messages before the first non-handshake record (hellos are always plaintext)."""
+    reassembler = HandshakeReassembler(state.direction, state.frames_for)
+    out: list[RawHandshake] = []
+    for rec in state.records:
+        if rec.content_type != ContentType.handshake:
+            break
+        out.extend(reassembler.feed(rec.fragment, stream_offset=rec.fragment_offset, record=rec.index))
+    return out
+
+
+def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int | None) -> None:
+    """Sort one direction's records into plaintext messages, encrypted entries, alerts, CCS."""
+    reassembler = HandshakeReassembler(state.direction, state.frames_for)
+    after_ccs = False  # TLS <= 1.2: this direction is now encrypted
+    broken = False  # plaintext handshake framing can no longer be trusted
+    encrypted_handshake_seen = 0
+    application_data_seen = 0
+
+    def interleave_check(rec: Record) -> None:
+        nonlocal broken
+        if reassembler.pending and not broken:
+            _warn(state, f"handshake message interleaved with {_type_name(rec.content_type)} record "
+                  "(RFC 8446 §5.1); plaintext handshake parsing stops here",
+                  offset=reassembler.pending_offset, record=reassembler.pending_record,
+                  field=message_name(reassembler.pending[0]), frames=rec.span.frames)
+            broken = True
+
+    for position, rec in enumerate(state.records):
+        ctype = rec.content_type
+        encrypted = after_ccs or (tls13 and ctype == ContentType.application_data)
+        if ctype == ContentType.handshake and not encrypted:
+            if broken:
+                continue
+            for raw in reassembler.feed(rec.fragment, stream_offset=rec.fragment_offset, record=rec.index):
+                state.raws.append((position, raw))
+            continue
+        interleave_check(rec)
+        if encrypted:
+            state.encrypted.append(rec.index)
+        if ctype == ContentType.change_cipher_spec:
+            state.ccs.append(rec.index)
+            if rec.fragment != b"\x01":
+                _warn(state, "ChangeCipherSpec is not the single byte 0x01", offset=rec.fragment_offset,
+                      record=rec.index, field="ChangeCipherSpec", frames=rec.span.frames)
+            if not tls13:
+                after_ccs = True
+        elif ctype == ContentType.alert:
+            level = description = None
+            if not encrypted:
+                if len(rec.fragment) == 2:
+                    level = lookup(AlertLevel, rec.fragment[0])
+                    description = lookup(AlertDescription, rec.fragment[1])
+                else:
+                    _warn(state, f"alert of {len(rec.fragment)} bytes (expected 2)", offset=rec.fragment_offset,
+                          record=rec.index, field="Alert", frames=rec.span.frames)
+            state.alerts.append(AlertEntry(direction=state.direction, record=rec.index, span=rec.span,
+                                           level=level, description=description, encrypted=encrypted))
+        elif ctype == ContentType.handshake and encrypted:
+            # TLS <= 1.2 after ChangeCipherSpec: the first one is Finished (RFC 5246 §7.4.9).
+            first = encrypted_handshake_seen == 0
+            encrypted_handshake_seen += 1
+            state.entries.append((position, HandshakeEntry(
+                name="Finished" if first else "Encrypted",
+                msg_type=HandshakeType.finished if first else None,
+                direction=state.direction, records=(rec.index,), span=rec.span, encrypted=True)))
+        elif ctype == ContentType.application_data and tls13:
+            # Handshake or application data: unknown without keys.  The flight
+            # sent before the peer's first encrypted record is the handshake.
+            frame = rec.span.frames[0] if rec.span.frames else None
+            application_data_seen += 1
+            if application_data_seen == 1:
+                handshake_phase = True
+            elif frame is not None and peer_first_encrypted_frame is not None:
+                handshake_phase = frame < peer_first_encrypted_frame
+            else:
+                handshake_phase = False
+            if handshake_phase:
+                state.entries.append((position, HandshakeEntry(
+                    name="Encrypted", msg_type=None, direction=state.direction,
+                    records=(rec.index,), span=rec.span, encrypted=True)))
+    if reassembler.pending and not broken:
+        _warn(state, "records end inside a handshake message", offset=reassembler.pending_offset,
+              record=reassembler.pending_record, field=message_name(reassembler.pending[0]))
+
+
+def _type_name(value) -> str:
+    return value.name if isinstance(value, ContentType) else f"content type {int(value)}"
+
+
+def _first_encrypted_frame(records: tuple[Record, ...], tls13: bool) -> int | None:
+    if not tls13:
+        return None
+    for rec in records:
+        if rec.content_type == ContentType.application_data and rec.span.frames:
+            return rec.span.frames[0]
+    return None
+
+
+def parse_handshake(
+    client_records: RecordStream | Sequence[Record],
+    server_records: RecordStream | Sequence[Record],
+) -> TlsHandshake:
+    """The handshake of one connection, from both directions' records.
+
+    Never raises on bad input: what could not be decoded is listed with
+    ``message=None`` and a located warning in :attr:`TlsHandshake.warnings`.
+    Pass :class:`~tlsdoc.records.RecordStream` values to get exact frame
+    numbers for spans inside records; plain record sequences give the frames
+    of the whole records involved.
+
+    TLS 1.3 without keys: encrypted records cannot be told apart, so the
+    ``Encrypted`` entries are the records a side sent before the peer's
+    first encrypted record (its handshake flight; a client lists its first
+    one, normally Finished).  Decrypted entries replace them through
+    :meth:`TlsHandshake.with_decrypted`.
+    """
+    client_recs, client_frames, client_dir = _unpack(client_records)
+    server_recs, server_frames, server_dir = _unpack(server_records)
+    client = _DirectionState(client_dir or Direction.CLIENT_TO_SERVER, client_recs, client_frames)
+    server = _DirectionState(server_dir or Direction.SERVER_TO_CLIENT, server_recs, server_frames)
+    warnings: list[str] = []
+
+    # 1. Version: the first ServerHello / HelloRetryRequest decides the rules.
+    context = HandshakeContext()
+    first_server_hello: Message | None = None
+    for raw in _plaintext_hellos(server):
+        if raw.msg_type == HandshakeType.server_hello:
+            try:
+                first_server_hello = decode_message(raw, None, server.frames_for)
+            except TlsdocError:
+                pass  # reported when the full list is decoded below
+            break
+    tls13 = False
+    if isinstance(first_server_hello, HelloRetryRequest):
+        tls13 = True
+    elif isinstance(first_server_hello, ServerHello):
+        tls13 = int(first_server_hello.selected_version) >= ProtocolVersion.TLS_1_3
+
+    # 2. Sort each direction's records.
+    client_first = _first_encrypted_frame(client_recs, tls13)
+    server_first = _first_encrypted_frame(server_recs, tls13)
+    _walk(client, tls13, server_first)
+    _walk(server, tls13, client_first)
+
+    # 3. Decode: hellos first (they need no context), then the rest with it.
+    client_hello = server_hello = hrr = None
+    for raw in (r for _, r in server.raws):
+        if raw.msg_type == HandshakeType.server_hello:
+            try:
+                msg = decode_message(raw, None, server.frames_for)
+            except TlsdocError:
+                continue
+            if isinstance(msg, HelloRetryRequest) and hrr is None:
+                hrr = msg
+            elif isinstance(msg, ServerHello) and server_hello is None:
+                server_hello = msg
+    if server_hello is not None:
+        context = HandshakeContext(version=server_hello.selected_version, cipher_suite=server_hello.cipher_suite)
+    elif hrr is not None:
+        context = HandshakeContext(version=hrr.selected_version, cipher_suite=hrr.cipher_suite)
+
+    def decode_all(state: _DirectionState) -> tuple[HandshakeEntry, ...]:
+        out: list[tuple[int, int, HandshakeEntry]] = []
+        for order, (position, raw) in enumerate(state.raws):
+            try:
+                entry = _entry(raw, context, state.frames_for)
+            except TlsdocError as exc:
+                exc.with_context(frame=raw.span.frames[0] if raw.span.frames else None)
+                state.warnings.append(str(exc))
+                entry = HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=state.direction,
+                                       records=raw.records, span=raw.span, raw=raw.data, error=str(exc))
+            out.append((position, order, entry))
+        for order, (position, entry) in enumerate(state.entries):
+            out.append((position, len(state.raws) + order, entry))
+        out.sort(key=lambda item: (item[0], item[1]))
+        return tuple(e for _, _, e in out)
+
+    client_entries = decode_all(client)
+    server_entries = decode_all(server)
+    for entry in client_entries:
+        if isinstance(entry.message, ClientHello):
+            client_hello = entry.message
+
+    # 4. Summary.
+    sni = None
+    if client_hello is not None:
+        ext = client_hello.extension(ExtensionType.server_name)
+        if isinstance(ext, ServerNameList):
+            sni = next((n.host_name for n in ext.server_name_list if n.host_name is not None), None)
+    alpn = None
+    resumed = ems = etm = False
+    if server_hello is not None:
+        alpn = _alpn_of(server_hello.extensions)
+        if tls13:
+            resumed = server_hello.extension(ExtensionType.pre_shared_key) is not None
+        else:
+            ems = server_hello.extension(ExtensionType.extended_master_secret) is not None
+            etm = server_hello.extension(ExtensionType.encrypt_then_mac) is not None
+            resumed = _abbreviated(server_entries, client_hello, server_hello, bool(server.ccs))
+    for entry in server_entries:
+        if alpn is None and isinstance(entry.message, EncryptedExtensions):
+            alpn = _alpn_of(entry.message.extensions)
+
+    warnings.extend(client.warnings)
+    warnings.extend(server.warnings)
+    return TlsHandshake(
+        client_messages=client_entries,
+        server_messages=server_entries,
+        client_alerts=tuple(client.alerts),
+        server_alerts=tuple(server.alerts),
+        client_ccs=tuple(client.ccs),
+        server_ccs=tuple(server.ccs),
+        client_encrypted_records=tuple(client.encrypted),
+        server_encrypted_records=tuple(server.encrypted),
+        version=context.version,
+        cipher_suite=context.cipher_suite,
+        sni=sni,
+        alpn=alpn,
+        client_random=client_hello.random if client_hello else None,
+        server_random=server_hello.random if server_hello else None,
+        resumed=resumed,
+        hello_retry=hrr is not None,
+        extended_master_secret=ems,
+        encrypt_then_mac=etm,
+        client_hello=client_hello,
+        server_hello=server_hello,
+        hello_retry_request=hrr,
+        warnings=tuple(warnings),
+    )
+
+
+def _abbreviated(server_entries: Iterable[HandshakeEntry], client_hello: ClientHello | None,
+                 server_hello: ServerHello, server_sent_ccs: bool) -> bool:
+    """TLS <= 1.2 resumption, RFC 5246 §7.3 / RFC 5077 §3.1.
+
+    The server went from ServerHello straight to ChangeCipherSpec (no
+    Certificate, ServerKeyExchange or ServerHelloDone); before the CCS is
+    seen, a non-empty session id echoing the client's is the sign.
+    """
+    full = {"Certificate", "ServerKeyExchange", "ServerHelloDone", "CertificateRequest"}
+    names = [e.name for e in server_entries if not e.encrypted]
+    if server_sent_ccs:
+        return not full.intersection(names)
+    echo = server_hello.legacy_session_id_echo
+    return bool(echo) and client_hello is not None and echo == client_hello.legacy_session_id
