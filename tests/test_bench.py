@@ -10,6 +10,7 @@ key log.  Speed is measured by ``make bench``, never asserted here.
 from __future__ import annotations
 
 import collections
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,30 @@ def test_tshark_decrypts_everything(synthetic):
         types.update(field.split(","))
     assert types == {"1": CONNECTIONS, "2": CONNECTIONS, "8": CONNECTIONS, "11": CONNECTIONS,
                      "15": CONNECTIONS, "20": 2 * CONNECTIONS, "4": 2 * CONNECTIONS}
+
+
+def tlsdoc_json(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "tlsdoc", *args, "--json"], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_tlsdoc_show_agrees_with_the_synthesiser(synthetic):
+    doc = tlsdoc_json("show", synthetic.pcap)
+    conns = doc["connections"]
+    assert len(conns) == CONNECTIONS
+    assert doc["warnings"] == []
+    expected = {i.client: i for i in synthetic.infos}
+    assert {c["client"] for c in conns} == set(expected)
+    for conn in conns:
+        info = expected[conn["client"]]
+        assert conn["server"] == info.server
+        assert conn["tcp"]["handshake"] == ["SYN", "SYN-ACK", "ACK"]
+        tls = conn["tls"]
+        assert tls["version"] == "TLS 1.3"
+        assert tls["cipher_suite"] == {"id": 0x1301, "name": "TLS_AES_128_GCM_SHA256"}
+        assert tls["sni"] == info.sni
+        assert tls["client_random"] == info.client_random
+        assert tls["handshake"]["client"][0] == "ClientHello"
+        assert tls["handshake"]["server"][0] == "ServerHello"
