@@ -22,6 +22,7 @@ re-recording) are optional locally and required in CI, see conftest.py.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -388,12 +389,22 @@ def _capture_tool() -> str:
     missing("neither dumpcap nor tcpdump is installed")
 
 
+def _require_netns() -> None:
+    """Root is not enough in an unprivileged container: try making a namespace."""
+    probe = f"tlsdoc-probe-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if made.returncode != 0:
+        missing(f"cannot create network namespaces: {made.stderr.strip()}")
+    subprocess.run(["ip", "netns", "delete", probe], capture_output=True)
+
+
 @pytest.mark.slow
 def test_rerecording_gives_the_same_structure(tmp_path):
     require_root()
     for tool in ("ip", "ethtool", "curl", "openssl", "tshark", "ss"):
         require_tool(tool)
     _capture_tool()
+    _require_netns()
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, str(CAPTURES / "record.py"), "--out", str(tmp_path)],
