@@ -195,6 +195,9 @@ def test_hkdf_label_limits():
     with pytest.raises(KeyMaterialError):
         ks.hkdf_expand_label(bytes(32), b"key", bytes(256), 32)
     with pytest.raises(KeyMaterialError) as excinfo:
+        ks.hkdf_expand_label(bytes(32), b"key", b"", 255 * 32 + 1)
+    assert excinfo.value.found == 255 * 32 + 1
+    with pytest.raises(KeyMaterialError) as excinfo:
         ks.hash_length("sha3_256")
     assert excinfo.value.found == "'sha3_256'"
 

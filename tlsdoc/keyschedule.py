@@ -36,6 +36,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
@@ -426,7 +427,7 @@ def load_private_key(data: bytes, password: bytes | None = None):
         return loader(data, password=password)
     except (ValueError, TypeError) as exc:
         raise KeyMaterialError(f"cannot load the private key ({exc})") from None
-    except Exception as exc:  # cryptography.exceptions.UnsupportedAlgorithm
+    except UnsupportedAlgorithm as exc:
         raise KeyMaterialError(f"unsupported private key ({exc})") from None
 
 
@@ -565,6 +566,9 @@ def hkdf_expand_label(secret: bytes, label: str | bytes, context: bytes, length:
         name: step name for the trace (default: the label).
     """
     label_bytes = _as_bytes(label)
+    if length > 255 * hash_length(hash):  # RFC 5869 §2.3: L <= 255*HashLen
+        raise KeyMaterialError("HKDF-Expand length too large", field="HkdfLabel.length",
+                               expected=f"<= {255 * hash_length(hash)}", found=length)
     info = _hkdf_label(label_bytes, context, length)
     out = HKDFExpand(algorithm=hash_algorithm(hash), length=length, info=info).derive(secret)
     return Derivation(output=out, trace=(
