@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac as std_hmac
 import subprocess
 
