@@ -1982,7 +1982,9 @@ def parse_handshake(
             try:
                 entry = _entry(raw, context, state.frames_for)
             except TlsdocError as exc:
-                exc.with_context(frame=raw.span.frames[0] if raw.span.frames else None)
+                if exc.offset is not None:
+                    frames = tuple(state.frames_for(exc.offset, exc.offset + 1))
+                    exc.with_context(frame=frames[0] if frames else None)
                 state.warnings.append(str(exc))
                 entry = HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=state.direction,
                                        records=raw.records, span=raw.span, raw=raw.data, error=str(exc))
