@@ -308,7 +308,7 @@ def test_feed_returns_connections_as_they_close():
     out = [(seg.frame, [c.index for c in r.feed(seg)]) for seg in segs]
     done = [(frame, ids) for frame, ids in out if ids]
     assert done == [(3 + len(a), [1])]  # a completes at its last ACK
-    assert len(r._open) == 2  # only b remains (both orientations)
+    assert r.open_connections == 1  # only b remains
     rest = r.finish()
     assert [c.index for c in rest] == [0] and rest[0].closed_by is None
 
@@ -340,7 +340,7 @@ def test_memory_is_proportional_to_open_connections():
         pk = synth_connection([b"q" * 10], [b"r" * 10], client=("192.0.2.10", 1024 + k), start_ns=T0_NS + k * 10**9)
         for seg in segments(pk):
             done += len(r.feed(seg))
-        assert len(r._open) == 0
+        assert r.open_connections == 0
     assert done == 200
     assert len(r._closed) <= 2 * 122  # tombstones expire after 120 s of capture time
 

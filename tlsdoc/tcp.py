@@ -560,19 +560,32 @@ class Reassembler:
     def __init__(self, *, warn: Warn, name: str | None = None) -> None:
         self._warn = warn
         self._prefix = f"{name}: " if name else ""
-        self._open: dict[tuple, _Conn] = {}  # both orientations of each 4-tuple
+        # both orientations of each open 4-tuple -> (connection, towards the server?)
+        self._open: dict[tuple, tuple[_Conn, bool]] = {}
         self._closed: OrderedDict[tuple, list] = OrderedDict()  # tombstones
         self._count = 0
+        self._next_evict = 0  # capture time of the next tombstone sweep
 
     # -- public --------------------------------------------------------
     def feed(self, seg: Segment) -> list[Connection]:
         """Add one segment; return the connections it completed (often none)."""
         key = (seg.src, seg.sport, seg.dst, seg.dport)
-        conn = self._open.get(key)
+        entry = self._open.get(key)
         flags = seg.flags
+        if entry is not None and not flags & (_SYN | _FIN | _RST):
+            # the hot path: a data segment or an ACK of an open connection
+            conn = entry[0]
+            self._segment(conn, seg, entry[1])
+            if conn.c2s.fin_acked and conn.s2c.fin_acked and conn.c2s.whole() and conn.s2c.whole():
+                conn.closed_by = "FIN"
+                return [self._complete(conn)]
+            return []
+        conn = entry[0] if entry is not None else None
         done: list[Connection] = []
-        if self._closed and seg.time_ns is not None:
-            self._evict(seg.time_ns)
+        t = seg.time_ns
+        if self._closed and t is not None and t >= self._next_evict:
+            self._next_evict = t + 1_000_000_000
+            self._evict(t)
         if flags & _SYN and not flags & _ACK:
             if conn is not None and (seg.src, seg.sport) == conn.client and conn.c2s.isn is not None:
                 if conn.c2s.isn != seg.seq:
@@ -608,7 +621,7 @@ class Reassembler:
                 why = "no SYN or SYN-ACK was captured; the client is guessed to be the higher port"
             conn = self._new(seg, client, server, guessed)
             self._warn(f"{self._prefix}frame {seg.frame}: {conn.label}: {why}")
-        self._segment(conn, seg)
+        self._segment(conn, seg, (seg.src, seg.sport) == conn.client)
         if conn.closed_by == "RST" or (
             conn.c2s.fin_acked
             and conn.s2c.fin_acked
@@ -620,9 +633,14 @@ class Reassembler:
             done.append(self._complete(conn))
         return done
 
+    @property
+    def open_connections(self) -> int:
+        """How many connections are held, waiting to complete."""
+        return len(self._open) // 2
+
     def finish(self) -> list[Connection]:
         """The connections still open, in the order of their first frame."""
-        conns = sorted({id(c): c for c in self._open.values()}.values(), key=lambda c: c.index)
+        conns = sorted({id(c): c for c, _ in self._open.values()}.values(), key=lambda c: c.index)
         out = []
         for conn in conns:
             if conn.closed_by is None and conn.c2s.fin_u is not None and conn.s2c.fin_u is not None:
@@ -636,8 +654,8 @@ class Reassembler:
     def _new(self, seg: Segment, client, server, guessed: bool) -> _Conn:
         conn = _Conn(self._count, client, server, guessed)
         self._count += 1
-        self._open[client + server] = conn
-        self._open[server + client] = conn
+        self._open[client + server] = (conn, True)
+        self._open[server + client] = (conn, False)
         return conn
 
     def _complete(self, conn: _Conn, tombstone: bool = True) -> Connection:
@@ -676,14 +694,14 @@ class Reassembler:
                 return
             closed.popitem(last=False)
 
-    def _segment(self, conn: _Conn, seg: Segment) -> None:
+    def _segment(self, conn: _Conn, seg: Segment, to_server: bool) -> None:
         flags = seg.flags
         t = seg.time_ns
-        conn.frames.append(seg.frame)
+        frame = seg.frame
+        conn.frames.append(frame)
         if conn.first_time is None:
             conn.first_time = t
         conn.last_time = t
-        to_server = seg.src == conn.client[0] and seg.sport == conn.client[1]
         me, peer = (conn.c2s, conn.s2c) if to_server else (conn.s2c, conn.c2s)
 
         if flags & _RST:
@@ -704,10 +722,10 @@ class Reassembler:
                     conn.syn_ack = _hs_packet(seg, me.isn, peer.isn)
             start = (start + 1) & _MASK  # the SYN takes one sequence number
         elif (
-            to_server
-            and flags & _ACK
-            and conn.ack is None
+            conn.ack is None
+            and to_server
             and conn.syn_ack is not None
+            and flags & _ACK
             and seg.ack == (peer.isn + 1) & _MASK
         ):
             conn.ack = _hs_packet(seg, me.isn, peer.isn)
@@ -718,10 +736,17 @@ class Reassembler:
             end = s + n
             if me.max_end is None or end > me.max_end:
                 me.max_end = end
-            if seg.payload:
-                differ = me.add(s, seg.payload, seg.frame)
-                for lo, hi, first in differ:
-                    self._warn_differ(conn, me, seg.frame, lo, hi, first)
+            payload = seg.payload
+            if payload:
+                ends = me.ends
+                if not ends or s >= ends[-1]:  # in order: append (as _Half.add would)
+                    me.starts.append(s)
+                    ends.append(s + len(payload))
+                    me.frames.append(frame)
+                    me.datas.append(payload)
+                else:
+                    for lo, hi, first in me.add(s, payload, frame):
+                        self._warn_differ(conn, me, frame, lo, hi, first)
             if n or flags & _FIN:
                 if me.first_time is None:
                     me.first_time = t
