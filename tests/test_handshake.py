@@ -844,3 +844,59 @@ def test_any_record_cut_decodes_the_same(sizes):
     for d in Direction:
         assert [(e.name, e.raw) for e in cut.messages(d)] == [(e.name, e.raw) for e in whole.messages(d)]
     assert cut.warnings == ()
+
+
+# -- tshark as an oracle on the bundled captures -------------------------------
+def _tshark_streams(tshark: str, capture, index: int) -> tuple[bytes, bytes]:
+    """Both directions' TCP payload of connection *index*, as tshark reassembles it."""
+    import subprocess
+
+    out = subprocess.run([tshark, "-r", str(capture), "-q", "-z", f"follow,tcp,raw,{index}"],
+                         capture_output=True, text=True, check=True).stdout
+    client, server = bytearray(), bytearray()
+    for line in out.splitlines():
+        if not line.strip() or line.startswith(("=", "Follow:", "Filter:", "Node ")):
+            continue
+        (server if line.startswith("\t") else client).extend(bytes.fromhex(line.strip()))
+    return bytes(client), bytes(server)
+
+
+def _tshark_handshake_types(tshark: str, capture) -> dict[tuple[int, str], list[int]]:
+    """Plaintext handshake types per (tcp.stream, "client"/"server"), in frame order, no keys."""
+    import subprocess
+
+    out = subprocess.run(
+        [tshark, "-r", str(capture), "-Y", "tls.handshake.type", "-T", "fields",
+         "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tls.handshake.type"],
+        capture_output=True, text=True, check=True).stdout
+    types: dict[tuple[int, str], list[int]] = {}
+    for line in out.splitlines():
+        stream, port, kinds = line.split("\t")
+        side = "server" if port == "443" else "client"
+        types.setdefault((int(stream), side), []).extend(int(k) for k in kinds.split(","))
+    return types
+
+
+def _bundled_tls_captures():
+    from conftest import CAPTURES
+
+    return sorted(p for p in CAPTURES.glob("tls*.pcapng"))
+
+
+@pytest.mark.parametrize("capture", _bundled_tls_captures(), ids=lambda p: p.name)
+def test_plaintext_messages_match_tshark(capture):
+    from conftest import require_tool
+
+    tshark = require_tool("tshark")
+    expected = _tshark_handshake_types(tshark, capture)
+    streams = sorted({s for s, _ in expected})
+    assert streams
+    for index in streams:
+        client, server = _tshark_streams(tshark, capture, index)
+        view = parse_handshake(parse_records(client, C2S), parse_records(server, S2C))
+        assert view.warnings == ()
+        for direction in Direction:
+            ours = [int(e.msg_type) for e in view.messages(direction) if not e.encrypted]
+            assert ours == expected.get((index, direction.sender), []), (capture.name, index, direction)
+        assert view.version in (ProtocolVersion.TLS_1_2, ProtocolVersion.TLS_1_3)
+        assert view.sni == "www.example.com"
