@@ -231,6 +231,18 @@ def test_data_in_syn_starts_after_the_syn_sequence_number():
     assert conn.client_stream.data.startswith(b"early")
 
 
+def test_bytes_before_the_isn_are_ignored():
+    d = data_indices(BASE, CLIENT)
+    first = BASE[d[0]]
+    keepalive = first.replace(seq=first.seq - 1, payload=b"\x00")  # one byte below: a probe
+    straddle = first.replace(seq=first.seq - 2, payload=b"zz" + first.payload[:3])
+    conn, warnings = one(BASE[:3] + [keepalive, straddle] + BASE[3:])
+    assert conn.client_stream.data == C_DATA
+    assert conn.client_stream.frames_for(0, 1) == (5,)  # the straddling segment came first
+    assert warnings == ["t.pcap: 192.0.2.10:50514 → 203.0.113.80:443 (client→server): "
+                        "2 byte(s) before the initial sequence number are ignored"]
+
+
 # -- gaps ------------------------------------------------------------------------
 
 

@@ -73,6 +73,14 @@ __all__ = [
     "decode_segment",
     "read_bytes",
     "SUPPORTED_LINKTYPES",
+    "FIN",
+    "SYN",
+    "RST",
+    "PSH",
+    "ACK",
+    "URG",
+    "ECE",
+    "CWR",
 ]
 
 Warn = Callable[[str], None]

@@ -105,7 +105,7 @@ class Gap:
     after_frame: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Stream:
     """One direction's reassembled byte stream.
 
@@ -166,7 +166,7 @@ class Stream:
         return (self.base_seq + offset) & _MASK
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HandshakePacket:
     """One of SYN, SYN-ACK, ACK as captured.
 
@@ -198,7 +198,7 @@ class HandshakePacket:
     timestamps: tuple[int, int] | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Handshake:
     """The three-way handshake (RFC 9293 §3.5) as seen at the capture point.
 
@@ -246,7 +246,7 @@ class Handshake:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Connection:
     """One TCP connection, reassembled.
 
@@ -420,9 +420,12 @@ class _Half:
             base = None
         starts, ends, frames, datas = self.starts, self.ends, self.frames, self.datas
         if base is not None and starts and starts[0] < base:
-            # bytes before ISN + 1: not part of the stream (a bogus segment)
-            k = bisect_right(ends, base)
-            warn(f"{label}: {ends[k - 1] - starts[0]} byte(s) before the initial sequence number are ignored")
+            # bytes before ISN + 1 are not part of the stream; one byte there
+            # is a keep-alive probe (seq = next - 1), anything more is odd
+            k = bisect_right(ends, base)  # chunks wholly before base
+            early = sum(min(ends[i], base) - starts[i] for i in range(bisect_left(starts, base)))
+            if early > 1:
+                warn(f"{label}: {early} byte(s) before the initial sequence number are ignored")
             starts, ends, frames, datas = starts[k:], ends[k:], frames[k:], datas[k:]
             if starts and starts[0] < base:
                 datas[0] = datas[0][base - starts[0]:]
@@ -679,7 +682,9 @@ class Reassembler:
             last_frame=conn.frames[-1],
             first_time_ns=conn.first_time,
             last_time_ns=conn.last_time,
-            handshake=Handshake(conn.syn, conn.syn_ack, conn.ack, conn.syn_retx),
+            handshake=Handshake(
+                syn=conn.syn, syn_ack=conn.syn_ack, ack=conn.ack, syn_retransmissions=conn.syn_retx
+            ),
             client_stream=c2s,
             server_stream=s2c,
             closed_by=conn.closed_by,
