@@ -36,7 +36,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -90,22 +89,47 @@ def log(message: str) -> None:
 # Measuring a child: wall time and peak RSS from wait4.
 
 
-def measure(argv: list[str], stdout: Path, *, timeout: float, env: dict | None = None) -> tuple[float, float, int, str]:
+# A fork inherits its parent's resident pages, and Linux carries the pre-exec
+# high-water mark into ru_maxrss after exec: a child forked from this process
+# (which holds big JSON documents) would report our RSS, not its own.  So each
+# child is started by a fresh, small interpreter that forks, execs, waits
+# (os.wait4) and reports the child's own time and peak RSS.
+LAUNCHER = """
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+began = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - began
+with open(report, "w") as f:
+    f.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
+def measure(argv: list[str], stdout: Path, *, timeout: float) -> tuple[float, float, int, str]:
     """Run *argv* with stdout to a file; return (seconds, peak RSS MB, exit status, stderr tail)."""
     stderr_path = stdout.with_suffix(stdout.suffix + ".err")
+    report = stdout.with_suffix(stdout.suffix + ".rusage")
+    report.unlink(missing_ok=True)
     with open(stdout, "wb") as out, open(stderr_path, "wb") as err:
-        began = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
+        proc = subprocess.Popen([PY, "-I", "-S", "-c", LAUNCHER, str(report), *argv], stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        seconds = time.perf_counter() - began
-    proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
-    tail = stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
-    return seconds, usage.ru_maxrss / 1024.0, proc.returncode, " | ".join(tail)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+    tail = " | ".join(stderr_path.read_text(errors="replace").strip().splitlines()[-3:])
+    try:
+        seconds, maxrss_kb, status = report.read_text().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0, -9, f"killed after {timeout:.0f} s " + tail
+    return float(seconds), int(maxrss_kb) / 1024.0, int(status), tail
 
 
 def warm(path: Path) -> None:
@@ -139,11 +163,14 @@ def ensure_capture(label: str, connections: int, directory: Path, regenerate: bo
 
         def progress(s: synth.Summary) -> None:
             shown.append(1)
-            print(f"\r  {s.frames:,} frames, {s.bytes / 1e6:,.0f} MB, {s.seconds:.0f} s",
-                  end="", file=sys.stderr, flush=True)
+            line = f"  {s.frames:,} frames, {s.bytes / 1e6:,.0f} MB, {s.seconds:.0f} s"
+            if sys.stderr.isatty():
+                print("\r" + line, end="", file=sys.stderr, flush=True)
+            elif len(shown) % 10 == 1:
+                print(line, file=sys.stderr, flush=True)
 
         summary = synth.synthesise(pcap, keys, connections, progress=progress)
-        if shown:
+        if shown and sys.stderr.isatty():
             print("", file=sys.stderr)
         cap.frames, cap.bytes, cap.generated_seconds = summary.frames, summary.bytes, summary.seconds
         log(f"  wrote {summary.bytes / 1e6:,.1f} MB, {summary.frames:,} frames in {summary.seconds:.1f} s")
@@ -259,7 +286,7 @@ def versions() -> dict:
     except ImportError:
         pass
     out = subprocess.run(TLSDOC + ["--version"], cwd=ROOT, capture_output=True, text=True)
-    info["tlsdoc"] = out.stdout.strip() or None
+    info["tlsdoc"] = out.stdout.strip().removeprefix("tlsdoc ") or None
     out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     info["tlsdoc_commit"] = out.stdout.strip() or None
     return info
