@@ -340,6 +340,7 @@ def test_open_capture_and_read_bytes(tmp_path):
         assert cap.format == "pcapng" and cap.name == "c.pcapng"
         assert len(list(cap.frames(warn=print))) == len(PACKETS)
         assert len(list(cap.segments(warn=print))) == len(PACKETS)  # rereads
+        assert cap.position() == p.stat().st_size
     k = tmp_path / "keys.log"
     k.write_bytes(b"CLIENT_RANDOM aa bb\n")
     assert read_bytes(k) == b"CLIENT_RANDOM aa bb\n"

@@ -640,6 +640,13 @@ class Capture:
         """How many bytes of the file have been read so far (for progress)."""
         return self._file.tell()
 
+    def position(self) -> int:
+        """Bytes of the file read so far (for progress reports)."""
+        try:
+            return self._file.tell()
+        except (OSError, ValueError):  # closed file
+            return 0
+
     def close(self) -> None:
         self._file.close()
 
