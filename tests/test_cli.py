@@ -21,14 +21,19 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def _file(tmp, name, content: bytes):
+    path = tmp / name
+    path.write_bytes(content)
+    return path
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
         (lambda tmp: tmp / "missing.pcap", "no such file"),
         (lambda tmp: tmp, "is a directory"),
-        (lambda tmp: (tmp / "empty.pcap").write_bytes(b"") or tmp / "empty.pcap", "empty"),
-        (lambda tmp: (tmp / "text.pcap").write_text("hello, world\n") or tmp / "text.pcap",
-         "not a pcap or pcapng file"),
+        (lambda tmp: _file(tmp, "empty.pcap", b""), "empty"),
+        (lambda tmp: _file(tmp, "text.pcap", b"hello, world\n"), "not a pcap or pcapng file"),
     ],
     ids=["missing", "directory", "empty", "not-a-capture"],
 )

@@ -19,7 +19,7 @@ from oracle import VERSION_LABELS, tls_view
 from tlsdoc.cli import main
 from tlsdoc.manifest import load_manifest
 
-BUNDLED = [e.path for e in load_manifest(CAPTURES / "MANIFEST").captures]
+BUNDLED = [e.path for e in load_manifest(CAPTURES / "MANIFEST").captures()]
 
 
 def show_json(capsys, path) -> dict:

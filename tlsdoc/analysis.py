@@ -199,8 +199,7 @@ def _analyse_connection(conn: tcp.Connection, name: str) -> ConnectionAnalysis:
         streams[direction] = result
     try:
         view = handshake.parse_handshake(
-            streams[Direction.CLIENT_TO_SERVER].records,
-            streams[Direction.SERVER_TO_CLIENT].records,
+            streams[Direction.CLIENT_TO_SERVER], streams[Direction.SERVER_TO_CLIENT]
         )
     except TlsdocError as exc:
         local.append(str(exc.with_context(capture=name)))
