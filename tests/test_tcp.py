@@ -446,3 +446,29 @@ def test_matches_tshark(tmp_path):
     for seg, row in zip(segs, rows):
         assert (seg.frame, seg.time_ns, seg.src, seg.sport, seg.payload_length) == (
             int(row[0]), int(row[1].replace(".", "")), row[2], int(row[3]), int(row[13]))
+
+
+_ENDS = [("192.0.2.10", 50514), ("203.0.113.80", 443), ("192.0.2.11", 443)]
+
+
+@st.composite
+def arbitrary_segment(draw, number):
+    src, dst = draw(st.permutations(_ENDS))[:2]
+    payload = draw(st.binary(max_size=20))
+    return Segment(
+        number, draw(st.one_of(st.none(), st.integers(0, 10**12))), src[0], dst[0], src[1], dst[1],
+        draw(st.sampled_from([0, 1, 2, 100, 2**31, 2**32 - 3, 2**32 - 1])), draw(st.integers(0, 2**32 - 1)),
+        draw(st.integers(0, 0x1FF)), 0, (), payload, len(payload) + draw(st.sampled_from([0, 0, 5])), False, 4,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_arbitrary_segments_never_crash(data):
+    segs = [data.draw(arbitrary_segment(k)) for k in range(1, data.draw(st.integers(0, 25)) + 1)]
+    warnings: list[str] = []
+    conns = reassemble(segs, warn=warnings.append)
+    assert sorted(f for c in conns for f in c.frames) == sorted(set(f for c in conns for f in c.frames))
+    for c in conns:
+        for stream in (c.client_stream, c.server_stream):
+            assert stream.frames_for(0, len(stream.data)) == stream.frames or not stream.data
