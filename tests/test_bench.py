@@ -10,6 +10,7 @@ key log.  Speed is measured by ``make bench``, never asserted here.
 from __future__ import annotations
 
 import collections
+import importlib.util
 import json
 import subprocess
 import sys
@@ -19,8 +20,18 @@ import pytest
 
 from conftest import ROOT, require_tool
 
-sys.path.insert(0, str(ROOT / "bench"))
-import synth  # noqa: E402
+
+def _load_bench_synth():
+    # Loaded under its own name: tests/synth.py is the module `synth` for
+    # the rest of the suite, and sys.path tricks would shadow it.
+    spec = importlib.util.spec_from_file_location("bench_synth", ROOT / "bench" / "synth.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_synth"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+synth = _load_bench_synth()
 
 CONNECTIONS = 20
 
