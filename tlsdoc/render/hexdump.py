@@ -281,19 +281,18 @@ def tcp_header_fields(header: bytes, packet, *, source: tuple[str, int],
         return f" (relative {value})" if value is not None else ""
 
     ack_meaning = (
-        f"acknowledgement number {packet.ack}{relative(packet.relative_ack)}: "
-        "the next byte expected from the peer"
+        f"{packet.ack}{relative(packet.relative_ack)}: the next byte expected from the peer"
         if packet.flags & 0x10
-        else "acknowledgement number: ignored, the ACK flag is not set"
+        else "ignored: the ACK flag is not set"
     )
     fields = [
         Field(0, 2, "source port", f"{source[0]} port {source[1]}"),
         Field(2, 4, "destination port", f"{destination[0]} port {destination[1]}"),
-        Field(4, 8, "sequence number", f"sequence number {packet.seq}{relative(packet.relative_seq)}"),
+        Field(4, 8, "sequence number", f"{packet.seq}{relative(packet.relative_seq)}"),
         Field(8, 12, "acknowledgement", ack_meaning),
-        Field(12, 13, "data offset", f"high 4 bits: header length {len(header) // 4} × 4 = {len(header)} bytes"),
-        Field(13, 14, "flags", f"flags: {flag_names(packet.flags)}"),
-        Field(14, 16, "window", f"receive window {packet.window} (before scaling)"),
+        Field(12, 13, "data offset", f"high 4 bits: {len(header) // 4} × 4 = {len(header)} bytes of header"),
+        Field(13, 14, "flags", flag_names(packet.flags)),
+        Field(14, 16, "window", f"{packet.window} bytes (before any scaling)"),
         Field(16, 18, "checksum", "over a pseudo-header, the header and the data (not checked here)"),
         Field(18, 20, "urgent pointer", "only meaningful with the URG flag"),
     ]

@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 from tlsdoc.wire import Direction
 
-__all__ = ["Arrow", "Bracket", "Ladder", "svg", "text", "tcp_ladder"]
+__all__ = ["Arrow", "Bracket", "Ladder", "svg", "text", "tcp_ladder", "tls_labels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,3 +345,33 @@ def tcp_ladder(connection, segments, *, frames=None, labels=None, title=None) ->
         tuple(brackets),
         title or f"Ladder diagram of {client} ⇄ {server}",
     )
+
+
+def tls_labels(tls, *, limit: int = 36) -> dict[int, str]:
+    """``{frame: label}`` naming the TLS handshake messages each frame carries.
+
+    *tls* is a :class:`tlsdoc.handshake.TlsHandshake` (anything with
+    ``client_messages`` and ``server_messages`` whose entries have a
+    ``name`` and ``frames``).  A message spread over several frames is named
+    on each of them; repeats within a frame are counted (``Encrypted ×3``);
+    labels longer than *limit* characters are cut with an ellipsis.
+
+    >>> from types import SimpleNamespace as NS
+    >>> tls_labels(NS(client_messages=(NS(name="ClientHello", frames=(4,)),),
+    ...               server_messages=(NS(name="ServerHello", frames=(6,)),
+    ...                                NS(name="Encrypted", frames=(6,)),
+    ...                                NS(name="Encrypted", frames=(6, 8)))))
+    {4: 'ClientHello', 6: 'ServerHello, Encrypted ×2', 8: 'Encrypted'}
+    """
+    names: dict[int, list[str]] = {}
+    for entry in (*tls.client_messages, *tls.server_messages):
+        for frame in entry.frames:
+            names.setdefault(frame, []).append(entry.name)
+    labels = {}
+    for frame in sorted(names):
+        counted: dict[str, int] = {}
+        for name in names[frame]:
+            counted[name] = counted.get(name, 0) + 1
+        label = ", ".join(n if c == 1 else f"{n} ×{c}" for n, c in counted.items())
+        labels[frame] = label if len(label) <= limit else label[: limit - 1] + "…"
+    return labels

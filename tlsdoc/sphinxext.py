@@ -1,0 +1,811 @@
+"""The Sphinx extension: chapters say what to show, the build computes it.
+
+Consumes the captures listed in ``captures/MANIFEST`` (analysed with
+:func:`tlsdoc.analysis.analyze`, once per capture per process) and produces
+docutils nodes: text, tables, literal blocks and figures, never raw HTML,
+so the HTML and the LaTeX (PDF) builders both work.  The renderers in
+:mod:`tlsdoc.render` do the layout; this module only turns their neutral
+values into nodes.
+
+What a chapter can write
+========================
+
+References
+----------
+Every role and directive names what it shows with a *reference*::
+
+    SOURCE:PATH|FILTER|FILTER:ARG
+
+``SOURCE``
+    a capture's scenario name from the manifest (``tls13``, ``tls12-rsa``,
+    …), meaning its first TCP connection, or ``tls13#1`` for another one
+    (a :class:`tlsdoc.analysis.ConnectionAnalysis`); or ``manifest`` for
+    the manifest itself (its settings such as ``one_way_delay_ms``, and
+    each capture's entry under its scenario name).
+``PATH``
+    dot-separated steps from there: attribute names (``tcp.handshake.syn``),
+    integer indexes into tuples (``tcp.client.1``, ``-1`` for the last),
+    keys of mappings (an enum key matches its ``value`` or ``name``, so
+    ``records.client`` works).  Names starting with ``_`` and methods are
+    refused: a path reads values, it never calls code.  An empty path is
+    the source itself (``manifest:``).
+``FILTER``
+    applied left to right, see :data:`FILTERS` (``hex``, ``count``, ``ms``,
+    ``flags``, ``pow2``, ``endpoint``, ``name``, ``join``).
+
+Examples: ``tls13:tcp.handshake.syn.seq``, ``tls13:tcp.handshake.rtt_ns|ms``,
+``tls13:tcp.handshake.syn_ack.flags|flags``, ``manifest:tls13.claims.cipher_suite``.
+
+Role and directives
+-------------------
+``{tls}`REF```
+    one value, inline.
+``tls-bytes REF``
+    annotated bytes of a TCP header (a SYN, SYN-ACK or ACK of the
+    handshake); coloured groups with hover explanations in HTML, and a
+    table of every field (all builders).
+``tls-table REF``
+    a table; which one follows from the value: a TCP handshake, TCP
+    options, the manifest (the bundled captures), a key-schedule trace.
+``tls-ladder SOURCE``
+    a ladder diagram of a connection as an SVG figure; ``:frames: 1-3``
+    limits it to some frames.
+``tls-steps REF``
+    a derivation chain from a key-schedule trace (``Step`` values).
+``tls-run``
+    a ``tlsdoc`` command line, run in-process at build time, shown with
+    its real output.
+``tls-cli-help``
+    the help of every ``tlsdoc`` command, from :func:`tlsdoc.cli.build_parser`.
+
+Failures
+--------
+A reference that does not resolve, a capture that fails to analyse, a
+command that exits non-zero: each becomes a Sphinx warning located at the
+chapter and line (type ``tlsdoc``), so ``-W`` fails the build and names the
+page.  Any other exception is a bug and keeps its traceback.
+
+Dependencies
+------------
+A page that shows a capture depends on the capture, its key log, the
+manifest and the modules of the ``tlsdoc`` package (``env.note_dependency``),
+so changing one of them rebuilds exactly the pages that use it, and editing
+one chapter rebuilds only that chapter.
+
+``sphinx`` and ``docutils`` are imported here and nowhere else in tlsdoc.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import io
+import re
+import shlex
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+import tlsdoc
+from tlsdoc import analysis, capture, manifest
+from tlsdoc.errors import TlsdocError
+from tlsdoc.render import hexdump, ladder, tables
+
+__all__ = ["DocumentError", "Reference", "FILTERS", "parse_reference", "resolve", "setup"]
+
+logger = logging.getLogger(__name__)
+
+_PACKAGE = Path(tlsdoc.__file__).resolve().parent
+
+
+class DocumentError(TlsdocError):
+    """A chapter asks for something that is not there (bad reference, unknown capture)."""
+
+
+# ---------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------
+
+_REFERENCE = re.compile(
+    r"""^(?P<source>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\#(?P<index>\d+))?
+        :(?P<path>[^|]*)
+        (?P<filters>(?:\|[^|]+)*)$""",
+    re.VERBOSE,
+)
+_STEP = re.compile(r"^(?:-?\d+|[A-Za-z][A-Za-z0-9_]*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A parsed ``SOURCE[#N]:PATH|FILTER…`` reference."""
+
+    source: str
+    connection: int
+    path: tuple[str, ...]
+    filters: tuple[tuple[str, str | None], ...]
+    text: str
+
+
+def parse_reference(text: str) -> Reference:
+    """Parse a reference; see the module docstring for the grammar.
+
+    >>> parse_reference("tls13#1:tcp.client.1|endpoint").path
+    ('tcp', 'client', '1')
+
+    Raises:
+        DocumentError: the text is not a reference, or names an unknown filter.
+    """
+    match = _REFERENCE.match(text.strip())
+    if match is None:
+        raise DocumentError(
+            f"{text!r} is not a reference: expected SOURCE[#N]:PATH[|FILTER…], "
+            "e.g. tls13:tcp.handshake.syn.seq"
+        )
+    path = tuple(step for step in match["path"].strip().split(".") if step)
+    for step in path:
+        if not _STEP.match(step):
+            raise DocumentError(f"{text!r}: {step!r} is not a path step (a name or an integer)")
+    filters = []
+    for item in match["filters"].split("|")[1:]:
+        name, _, arg = item.strip().partition(":")
+        if name not in FILTERS:
+            raise DocumentError(
+                f"{text!r}: unknown filter {name!r} (known: {', '.join(sorted(FILTERS))})"
+            )
+        filters.append((name, arg or None))
+    source = match["source"]
+    if source == "manifest" and match["index"] is not None:
+        raise DocumentError(f"{text!r}: the manifest has no connections")
+    return Reference(source, int(match["index"] or 0), path, tuple(filters), text.strip())
+
+
+def _step(value: Any, step: str, where: str) -> Any:
+    """One path step: an index, a mapping key, a manifest name or an attribute."""
+    if re.fullmatch(r"-?\d+", step):
+        if isinstance(value, (tuple, list)):
+            try:
+                return value[int(step)]
+            except IndexError:
+                raise DocumentError(
+                    f"{where}: index {step} is out of range ({len(value)} items)"
+                ) from None
+        raise DocumentError(f"{where}: cannot index a {type(value).__name__} with {step}")
+    if isinstance(value, manifest.Manifest):
+        if step in value.settings:
+            return value.settings[step]
+        for entry in value.captures():
+            if entry.claims is not None and entry.claims.scenario == step:
+                return entry
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == step or getattr(key, "value", None) == step or getattr(key, "name", None) == step:
+                return item
+    if step.startswith("_"):
+        raise DocumentError(f"{where}: {step!r} is private")
+    try:
+        result = getattr(value, step)
+    except AttributeError:
+        public = sorted(
+            n for n in dir(value) if not n.startswith("_") and not callable(getattr(value, n, None))
+        )
+        raise DocumentError(
+            f"{where}: a {type(value).__name__} has no {step!r}"
+            + (f" (it has: {', '.join(public)})" if public else "")
+        ) from None
+    if callable(result) and not isinstance(result, type):
+        raise DocumentError(f"{where}: {step!r} is a method; a reference only reads values")
+    return result
+
+
+# -- filters ---------------------------------------------------------------------
+
+
+def _hex(value: Any, arg: str | None) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return hexdump.hex_bytes(bytes(value))
+    if isinstance(value, int):
+        digits = max(2, len(f"{value:x}") + len(f"{value:x}") % 2)
+        return f"0x{value:0{int(arg) if arg else digits}x}"
+    raise DocumentError(f"hex: expected bytes or an integer, got a {type(value).__name__}")
+
+
+def _count(value: Any, arg: str | None) -> int:
+    try:
+        return len(value)
+    except TypeError:
+        raise DocumentError(f"count: a {type(value).__name__} has no length") from None
+
+
+def _ms(value: Any, arg: str | None) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise DocumentError(f"ms: expected nanoseconds, got a {type(value).__name__}")
+    digits = int(arg) if arg else 3
+    return f"{value / 1e6:.{digits}f} ms"
+
+
+def _flags(value: Any, arg: str | None) -> str:
+    if not isinstance(value, int):
+        raise DocumentError(f"flags: expected TCP flags (an integer), got a {type(value).__name__}")
+    return hexdump.flag_names(value)
+
+
+def _pow2(value: Any, arg: str | None) -> int:
+    if not isinstance(value, int) or value < 0:
+        raise DocumentError(f"pow2: expected a shift count, got {value!r}")
+    return 1 << value
+
+
+def _endpoint(value: Any, arg: str | None) -> str:
+    if isinstance(value, tuple) and len(value) == 2:
+        host, port = value
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    raise DocumentError(f"endpoint: expected (address, port), got {value!r}")
+
+
+def _name(value: Any, arg: str | None) -> str:
+    name = getattr(value, "name", None)
+    if not isinstance(name, str):
+        raise DocumentError(f"name: a {type(value).__name__} has no name")
+    return name
+
+
+def _join(value: Any, arg: str | None) -> str:
+    if not isinstance(value, (tuple, list)):
+        raise DocumentError(f"join: expected a sequence, got a {type(value).__name__}")
+    return (arg if arg is not None else ", ").join(_format(item) for item in value)
+
+
+#: The filters a reference may apply, by name; each is ``function(value, argument)``.
+FILTERS: dict[str, Callable[[Any, str | None], Any]] = {
+    "hex": _hex,  # bytes → "16 03 01"; int → "0x2711c1a4" (hex:N pads to N digits)
+    "count": _count,  # len(value)
+    "ms": _ms,  # nanoseconds → "50.510 ms" (ms:1 → one decimal)
+    "flags": _flags,  # TCP flags → "SYN, ACK", as Wireshark's Info column
+    "pow2": _pow2,  # window scale shift → multiplier
+    "endpoint": _endpoint,  # (address, port) → "192.0.2.10:55812"
+    "name": _name,  # an enum member → its name
+    "join": _join,  # a sequence → "a, b, c" (join:SEP for another separator)
+}
+
+
+def _format(value: Any) -> str:
+    """How a final value reads in prose."""
+    if value is None:
+        raise DocumentError("the value is None (not captured or not known)")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (bytes, bytearray)):
+        raise DocumentError("the value is bytes: say how to show it, e.g. |hex or |count")
+    name = getattr(value, "name", None)
+    if isinstance(name, str) and hasattr(type(value), "__members__"):
+        return name
+    return str(value)
+
+
+# ---------------------------------------------------------------------------
+# Captures: one analysis per capture per process
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    name: str
+    capture: Path
+    keylog: Path | None
+    manifest: Path
+
+
+def _captures_dir(app: Sphinx) -> Path:
+    return (Path(app.confdir) / app.config.tlsdoc_captures).resolve()
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+@functools.lru_cache(maxsize=8)
+def _load_manifest(path: Path, mtime: int) -> manifest.Manifest:
+    return manifest.load_manifest(path)
+
+
+def manifest_of(app: Sphinx) -> manifest.Manifest:
+    path = _captures_dir(app) / manifest.MANIFEST_NAME
+    return _load_manifest(path, _mtime(path))
+
+
+def _source(app: Sphinx, name: str) -> _Source:
+    found = manifest_of(app)
+    for entry in found.captures():
+        if entry.claims is not None and entry.claims.scenario == name:
+            keylog = found.resolve(entry.claims.keylog) if entry.claims.keylog else None
+            return _Source(name, found.resolve(entry), keylog, found.path)
+    names = ", ".join(e.claims.scenario for e in found.captures() if e.claims is not None)
+    raise DocumentError(f"no capture named {name!r} in {found.path} (there are: {names})")
+
+
+def _connection(app: Sphinx, source: _Source, index: int) -> analysis.ConnectionAnalysis:
+    # analyze() caches per process, keyed by path, size and mtime.
+    result = analysis.analyze(source.capture, keylog=source.keylog)
+    return result.connection(index)
+
+
+@functools.lru_cache(maxsize=16)
+def _frames_and_segments(path: Path, mtime: int) -> tuple[dict[int, bytes], tuple]:
+    """Raw frame bytes and decoded segments of a (small) capture, read once per process.
+
+    Annotated header bytes need the frames as captured, and ladders need
+    every segment, which the analysis does not keep.
+    """
+    frames: dict[int, bytes] = {}
+    segments = []
+    with capture.open_capture(path) as cap:
+        for frame in cap.frames(warn=lambda _message: None):
+            frames[frame.number] = frame.data
+            segment = capture.decode_segment(frame)
+            if segment is not None:
+                segments.append(segment)
+    return frames, tuple(segments)
+
+
+def resolve(app: Sphinx, reference: Reference) -> tuple[Any, list[Path]]:
+    """The value a reference names, and the files it was computed from."""
+    if reference.source == "manifest":
+        value: Any = manifest_of(app)
+        deps = [value.path]
+    else:
+        source = _source(app, reference.source)
+        value = _connection(app, source, reference.connection)
+        deps = [p for p in (source.capture, source.keylog, source.manifest) if p is not None]
+    where = reference.text
+    for step in reference.path:
+        value = _step(value, step, where)
+    return value, deps
+
+
+def _apply_filters(value: Any, reference: Reference) -> Any:
+    for name, arg in reference.filters:
+        try:
+            value = FILTERS[name](value, arg)
+        except DocumentError as exc:
+            raise DocumentError(f"{reference.text}: {exc.message}") from None
+    return value
+
+
+def value_text(app: Sphinx, text: str) -> tuple[str, list[Path]]:
+    """The prose text of a ``{tls}`` reference, and its dependencies."""
+    reference = parse_reference(text)
+    value, deps = resolve(app, reference)
+    value = _apply_filters(value, reference)
+    try:
+        return _format(value), deps
+    except DocumentError as exc:
+        raise DocumentError(f"{reference.text}: {exc.message}") from None
+
+
+# ---------------------------------------------------------------------------
+# Node builders
+# ---------------------------------------------------------------------------
+
+
+def _table_node(table: tables.Table, *, caption: str = "", row_classes=None, code=()) -> nodes.table:
+    """A docutils table from a neutral one; *code* columns are shown as literals."""
+    node = nodes.table(classes=["tlsdoc-table"])
+    if caption:
+        node += nodes.title(caption, caption)
+    group = nodes.tgroup(cols=len(table.columns))
+    node += group
+    if table.widths:
+        node["classes"].append("colwidths-given")
+    for width in table.widths or (1,) * len(table.columns):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    row = nodes.row()
+    for title in table.columns:
+        row += nodes.entry("", nodes.paragraph(title, title))
+    head += row
+    body = nodes.tbody()
+    group += body
+    for number, cells in enumerate(table.rows):
+        row = nodes.row()
+        if row_classes is not None and row_classes[number]:
+            row["classes"].append(row_classes[number])
+        for column, cell in enumerate(cells):
+            entry = nodes.entry()
+            for line in cell.split("\n") if cell else [""]:
+                paragraph = nodes.paragraph()
+                if column in code and line:
+                    paragraph += nodes.literal(line, line)
+                else:
+                    paragraph += nodes.Text(line)
+                entry += paragraph
+            row += entry
+        body += row
+    return node
+
+
+def _colour_class(piece: hexdump.Piece) -> str:
+    return "tlsdoc-gap" if piece.colour is None else f"tlsdoc-c{piece.colour}"
+
+
+def bytes_nodes(pieces: tuple[hexdump.Piece, ...], caption: str = "") -> nodes.container:
+    """Annotated bytes: coloured hex with hover notes (HTML only) above the field table."""
+    container = nodes.container(classes=["tlsdoc-bytes"])
+    html = addnodes.only(expr="html")
+    # A paragraph of spans in a container, styled as monospace by tlsdoc.css
+    # (a literal_block would be handed to the syntax highlighter).
+    block = nodes.paragraph(classes=["tlsdoc-hex"])
+    for number, piece in enumerate(pieces):
+        if number:
+            block += nodes.Text(" ")
+        classes = ["tlsdoc-piece", _colour_class(piece)]
+        if piece.length > 8:
+            classes.append("tlsdoc-long")  # may wrap; short groups stay on one line
+        span = nodes.inline("", "", classes=classes)
+        span += nodes.Text(piece.hex)
+        if piece.label is not None:
+            note = f"{piece.label}: {piece.meaning}" if piece.meaning else piece.label
+            span += nodes.inline("", note, classes=["tlsdoc-tip"])
+        block += span
+    html += nodes.container("", block, classes=["tlsdoc-hexdump"])
+    container += html
+    legend = tables.pieces_table(pieces)
+    labelled = [p for p in pieces if p.label is not None]
+    container += _table_node(
+        legend, caption=caption, row_classes=[_colour_class(p) for p in labelled], code=(1,)
+    )
+    return container
+
+
+def ladder_figure(drawing: ladder.Ladder, caption: str = "") -> nodes.figure:
+    """The ladder as a figure; the SVG travels as a data: URI so every builder finds it.
+
+    HTML embeds it as is (no file, nothing fetched); the LaTeX builder
+    extracts it and converts it to PDF with rsvg-convert.
+    """
+    svg = ladder.svg(drawing).encode("utf-8")
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    figure = nodes.figure(classes=["tlsdoc-ladder"])
+    figure += nodes.image(uri=uri, alt=drawing.title, classes=["tlsdoc-ladder"])
+    if caption:
+        figure += nodes.caption(caption, caption)
+    return figure
+
+
+# ---------------------------------------------------------------------------
+# Roles and directives
+# ---------------------------------------------------------------------------
+
+
+def _note_dependencies(env, paths) -> None:
+    for path in paths:
+        env.note_dependency(str(path))
+    for module in _package_modules():
+        env.note_dependency(module)
+
+
+@functools.lru_cache(maxsize=1)
+def _package_modules() -> tuple[str, ...]:
+    return tuple(str(p) for p in sorted(_PACKAGE.rglob("*.py")))
+
+
+def _warn(message: str, location) -> None:
+    logger.warning(message, location=location, type="tlsdoc", subtype="reference")
+
+
+class TlsRole(SphinxRole):
+    """``{tls}`SOURCE:PATH|FILTER``` → the value, as text."""
+
+    def run(self):
+        try:
+            text, deps = value_text(self.env.app, self.text)
+        except TlsdocError as exc:
+            _warn(str(exc), self.get_location())
+            return [nodes.problematic(self.rawtext, self.rawtext)], []
+        _note_dependencies(self.env, deps)
+        return [nodes.inline(text, text, classes=["tlsdoc-value"])], []
+
+
+class _Directive(SphinxDirective):
+    """Shared plumbing: errors become located warnings, dependencies are noted."""
+
+    option_spec = {"caption": directives.unchanged, "name": directives.unchanged}
+
+    def run(self):
+        try:
+            result, deps = self.build()
+        except TlsdocError as exc:
+            _warn(f"{self.name}: {exc}", self.get_location())
+            return []
+        _note_dependencies(self.env, deps)
+        if result and "name" in self.options:
+            self.add_name(result[0])
+        return result
+
+    def build(self) -> tuple[list[nodes.Node], list[Path]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def caption(self) -> str:
+        return self.options.get("caption", "")
+
+    def resolve(self, text: str) -> tuple[Any, list[Path]]:
+        reference = parse_reference(text)
+        value, deps = resolve(self.env.app, reference)
+        return _apply_filters(value, reference), deps
+
+
+class TlsBytes(_Directive):
+    """Annotated bytes of a captured header."""
+
+    required_arguments = 1
+
+    def build(self):
+        value, deps = self.resolve(self.arguments[0])
+        reference = parse_reference(self.arguments[0])
+        if not {"seq", "ack", "flags", "frame", "options"} <= set(dir(value)):
+            raise DocumentError(
+                f"{reference.text}: no annotated bytes for a {type(value).__name__} "
+                "(supported: a TCP handshake packet, e.g. tcp.handshake.syn)"
+            )
+        source = _source(self.env.app, reference.source)
+        header, segment = _tcp_header(source.capture, value.frame)
+        try:
+            fields = hexdump.tcp_header_fields(
+                header,
+                value,
+                source=(segment.src, segment.sport),
+                destination=(segment.dst, segment.dport),
+            )
+            pieces = hexdump.annotate(header, fields)
+        except ValueError as exc:
+            raise DocumentError(f"{reference.text}: frame {value.frame}: {exc}") from None
+        caption = self.caption or f"TCP header of frame {value.frame}, byte by byte"
+        return [bytes_nodes(pieces, caption)], deps
+
+
+def _tcp_header(path: Path, frame: int) -> tuple[bytes, Any]:
+    """The TCP header of *frame* as captured, found from its decoded fields."""
+    frames, segments = _frames_and_segments(path, _mtime(path))
+    segment = next((s for s in segments if s.frame == frame), None)
+    if segment is None or frame not in frames:
+        raise DocumentError(f"frame {frame} of {path.name} carries no TCP segment")
+    data = frames[frame]
+    # Ports, sequence and acknowledgement numbers: the first 12 bytes of the header.
+    start = data.find(struct.pack("!HHII", segment.sport, segment.dport, segment.seq, segment.ack))
+    if start < 0 or start + 13 > len(data):
+        raise DocumentError(f"frame {frame}: TCP header not found in the captured bytes")
+    length = (data[start + 12] >> 4) * 4
+    return data[start : start + length], segment
+
+
+class TlsTable(_Directive):
+    """A table; which one follows from the type of the value."""
+
+    required_arguments = 1
+
+    def build(self):
+        from tlsdoc import keyschedule, tcp
+
+        value, deps = self.resolve(self.arguments[0])
+        code: tuple[int, ...] = ()
+        if isinstance(value, tcp.Handshake):
+            table = tables.handshake_table(value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, capture.TcpOption) for v in value):
+            table = tables.options_table(value)
+        elif isinstance(value, manifest.Manifest):
+            table = tables.captures_table(value)
+            code = (0, 3)
+        elif isinstance(value, keyschedule.Derivation) or (
+            isinstance(value, tuple) and value and all(isinstance(v, keyschedule.Step) for v in value)
+        ):
+            table = tables.steps_table(getattr(value, "trace", value))
+            code = (3,)
+        else:
+            raise DocumentError(
+                f"{self.arguments[0]}: no table for a {type(value).__name__} (tables exist for a "
+                "TCP handshake, TCP options, the manifest and key-schedule traces)"
+            )
+        return [_table_node(table, caption=self.caption, code=code)], deps
+
+
+class TlsSteps(_Directive):
+    """A derivation chain: the steps of a key-schedule trace, in order."""
+
+    required_arguments = 1
+
+    def build(self):
+        from tlsdoc import keyschedule
+
+        value, deps = self.resolve(self.arguments[0])
+        steps = getattr(value, "trace", value)
+        if not (isinstance(steps, tuple) and steps and all(isinstance(s, keyschedule.Step) for s in steps)):
+            raise DocumentError(
+                f"{self.arguments[0]}: expected a key-schedule trace (Step values), "
+                f"got a {type(value).__name__}"
+            )
+        container = nodes.container(classes=["tlsdoc-steps"])
+        container += _table_node(tables.steps_table(steps), caption=self.caption, code=(3,))
+        return [container], deps
+
+
+def _frame_range(text: str) -> set[int]:
+    frames: set[int] = set()
+    for part in text.replace(",", " ").split():
+        first, _, last = part.partition("-")
+        try:
+            frames.update(range(int(first), int(last or first) + 1))
+        except ValueError:
+            raise DocumentError(f"{text!r} is not a list of frames (e.g. 1-3 7)") from None
+    return frames
+
+
+class TlsLadder(_Directive):
+    """A ladder diagram of one connection, one arrow per segment."""
+
+    required_arguments = 1
+    option_spec = {**_Directive.option_spec, "frames": directives.unchanged}
+
+    def build(self):
+        text = self.arguments[0]
+        reference = parse_reference(text if ":" in text else text + ":")
+        if reference.source == "manifest" or reference.path:
+            raise DocumentError(f"{text}: a ladder takes a capture (and connection), e.g. tls13 or tls13#1")
+        source = _source(self.env.app, reference.source)
+        connection = _connection(self.env.app, source, reference.connection)
+        _frames, segments = _frames_and_segments(source.capture, _mtime(source.capture))
+        frames = _frame_range(self.options["frames"]) if "frames" in self.options else None
+        labels = ladder.tls_labels(connection.tls) if connection.tls is not None else None
+        drawing = ladder.tcp_ladder(connection.tcp, segments, frames=frames, labels=labels)
+        if not drawing.arrows:
+            raise DocumentError(f"{text}: no frames of this connection to draw")
+        caption = self.caption or f"{source.capture.name}: frames {drawing.arrows[0].frame}–{drawing.arrows[-1].frame}"
+        deps = [p for p in (source.capture, source.keylog, source.manifest) if p]
+        return [ladder_figure(drawing, caption)], deps
+
+
+class TlsRun(_Directive):
+    """A ``tlsdoc`` command, run in-process at build time, with its output."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    option_spec = {**_Directive.option_spec, "exit": directives.nonnegative_int, "stderr": directives.flag}
+
+    def build(self):
+        from tlsdoc import cli
+
+        command = self.arguments[0]
+        argv = shlex.split(command)
+        if not argv or argv[0] != "tlsdoc":
+            raise DocumentError(f"{command!r}: a tls-run command starts with 'tlsdoc'")
+        root = Path(self.env.app.confdir)
+        out, err = io.StringIO(), io.StringIO()
+        # Paths in the command are relative to the repository root, as a reader types them.
+        with contextlib.chdir(root), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = cli.main(argv[1:])
+            except SystemExit as exc:  # argparse: --help, usage errors
+                status = exc.code if isinstance(exc.code, int) else 1
+        expected = self.options.get("exit", 0)
+        if status != expected:
+            raise DocumentError(
+                f"{command!r} exited with status {status}, expected {expected}: "
+                + (err.getvalue().strip() or out.getvalue().strip()[:200])
+            )
+        text = f"$ {command}\n{out.getvalue()}"
+        if "stderr" in self.options:
+            text += err.getvalue()
+        block = nodes.literal_block(text.rstrip("\n"), text.rstrip("\n"), classes=["tlsdoc-run"])
+        block["language"] = "console"
+        deps = [root / a for a in argv[1:] if not a.startswith("-") and (root / a).is_file()]
+        return [block], deps
+
+
+class TlsCliHelp(_Directive):
+    """The help of the ``tlsdoc`` command and of each subcommand, from the parser itself."""
+
+    def build(self):
+        import argparse
+
+        from tlsdoc import cli
+
+        parser = cli.build_parser()
+        parsers = [("tlsdoc", parser)]
+        for action in parser._actions:  # argparse offers no public way to list subparsers
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(
+                    (f"tlsdoc {name}", sub) for name, sub in action.choices.items()
+                )
+        result: list[nodes.Node] = []
+        for title, each in parsers:
+            # A fixed width, so the page does not depend on the terminal that built it.
+            each.formatter_class = functools.partial(each.formatter_class, width=78)
+            result.append(nodes.rubric(title, title))
+            help_text = each.format_help().rstrip()
+            block = nodes.literal_block(help_text, help_text, classes=["tlsdoc-help"])
+            block["language"] = "text"
+            result.append(block)
+        return result, [_PACKAGE / "cli.py"]
+
+
+# ---------------------------------------------------------------------------
+# API reference helpers
+# ---------------------------------------------------------------------------
+
+
+def _undo_inline_type(app, what, name, obj, options, lines) -> None:
+    """Give back the first clause napoleon took for an attribute's type.
+
+    napoleon reads ``text: more`` on the first line of an attribute,
+    property or data docstring as ``type: description`` and moves ``text``
+    into a ``:type:`` field.  tlsdoc gives types as annotations, never
+    there, so this puts the clause back where it was.  Runs after napoleon
+    (priority 600).
+    """
+    if what not in ("attribute", "property", "data"):
+        return
+    for index, line in enumerate(lines):
+        if line.startswith(":type: "):
+            clause = line[len(":type: "):]
+            del lines[index]
+            if index and not lines[index - 1].strip():
+                del lines[index - 1]
+            first = next((i for i, text in enumerate(lines) if text.strip()), None)
+            if first is None:
+                lines.append(clause)
+            else:
+                lines[first] = f"{clause}:{' ' if lines[first] else ''}{lines[first]}"
+            return
+
+
+def _resolve_unqualified(app, env, node, contnode):
+    """Resolve a bare Python name (``CaptureError``) when exactly one documented object has it.
+
+    Docstrings name their exceptions and types the way the code imports
+    them; this finds ``tlsdoc.errors.CaptureError`` for ``CaptureError``.
+    Ambiguous or unknown names stay unresolved, and ``-n`` reports them.
+    """
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    if not target or "." in target:
+        return None
+    domain = env.get_domain("py")
+    matches = [name for name in domain.objects if name.rsplit(".", 1)[-1] == target]
+    if len(matches) != 1:
+        return None
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], matches[0], node, contnode
+    )
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("tlsdoc_captures", "captures", "env", types=[str])
+    app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
+    app.connect("missing-reference", _resolve_unqualified)
+    app.add_role("tls", TlsRole())
+    app.add_directive("tls-bytes", TlsBytes)
+    app.add_directive("tls-table", TlsTable)
+    app.add_directive("tls-steps", TlsSteps)
+    app.add_directive("tls-ladder", TlsLadder)
+    app.add_directive("tls-run", TlsRun)
+    app.add_directive("tls-cli-help", TlsCliHelp)
+    return {
+        "version": tlsdoc.__version__,
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
