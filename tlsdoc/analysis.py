@@ -5,6 +5,8 @@ flows one way")::
 
     capture.read_frames → capture.decode_segment → tcp.Reassembler
       → records.parse_records (per direction) → handshake.parse_handshake
+      → session.connection_keys → session.decrypt_connection   (with key material)
+      → checks.run_checks, http.parse_http
 
 Each connection is analysed as soon as TCP reports it complete, and
 connections are handed out in the order of their first frame (as
@@ -17,8 +19,13 @@ Two entry points:
 * :func:`analyze` collects everything into a frozen :class:`Analysis` and
   caches it per process (the Sphinx extension and the tests use it).
 
+Key material (a key log, server RSA keys, a CA bundle) is read once, before
+the first connection, through :func:`tlsdoc.capture.read_bytes`; it only
+adds decrypted views: parsing never needs keys.
+
 Problems that still allow a partial result become located warnings; a
-file that cannot be read at all raises :class:`~tlsdoc.errors.CaptureError`.
+file that cannot be read at all raises :class:`~tlsdoc.errors.CaptureError`,
+and unusable key material :class:`~tlsdoc.errors.KeyMaterialError`.
 
 Never imports render, sphinxext or cli.
 """
@@ -31,11 +38,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from tlsdoc import capture, handshake, manifest, records, tcp
-from tlsdoc.errors import DecodeError, TlsdocError
+from tlsdoc import capture, handshake, manifest, records, session, tcp
+from tlsdoc.errors import KeyMaterialError, TlsdocError
+from tlsdoc.keylog import KeyLog, parse_keylog
+from tlsdoc.keyschedule import load_private_key
 from tlsdoc.wire import Direction
 
-__all__ = ["Analysis", "ConnectionAnalysis", "Run", "analyze", "iter_analyze"]
+__all__ = [
+    "Analysis",
+    "ConnectionAnalysis",
+    "KeyMaterial",
+    "Run",
+    "analyze",
+    "iter_analyze",
+    "load_key_material",
+]
 
 #: How often (in frames) the progress callback is told the file position.
 PROGRESS_EVERY = 4096
@@ -51,8 +68,20 @@ class ConnectionAnalysis:
         tcp: the reassembled connection (3-way handshake, both streams).
         records: each direction's TLS records, or ``None`` when the
             connection does not carry TLS.
-        tls: the TLS handshake view, or ``None`` when not TLS.
+        tls: the TLS handshake view, or ``None`` when not TLS.  With keys,
+            the decrypted messages take the place of the ``Encrypted``
+            entries (and ALPN comes from EncryptedExtensions in TLS 1.3).
         warnings: located, one-line problems found in this connection.
+        keys: the connection's keys and their working
+            (:func:`tlsdoc.session.connection_keys`); None when no key
+            material was given or the connection is not TLS.
+        decryption: each direction's opened records, decrypted handshake
+            messages and application data
+            (:func:`tlsdoc.session.decrypt_direction`); None without keys.
+        application_data: per direction, the decrypted application data
+            (records, length, SHA-256, bytes), or None when that direction
+            was not (completely) decrypted.
+        decrypted: keys were found and every encrypted record opened.
     """
 
     index: int
@@ -60,10 +89,78 @@ class ConnectionAnalysis:
     records: dict[Direction, records.RecordStream] | None
     tls: handshake.TlsHandshake | None
     warnings: tuple[str, ...] = ()
+    keys: session.ConnectionKeys | None = None
+    decryption: dict[Direction, session.DirectionDecryption] | None = None
+    application_data: dict[Direction, session.ApplicationData | None] = field(
+        default_factory=lambda: {d: None for d in Direction})
+    decrypted: bool = False
 
     @property
     def is_tls(self) -> bool:
         return self.tls is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyMaterial:
+    """Key material read once for a whole capture.
+
+    Attributes:
+        keylog: the parsed key log, or None.
+        rsa_keys: server private keys to try on RSA ClientKeyExchanges.
+        warnings: problems with the material that still allow its use
+            (skipped key-log lines).
+    """
+
+    keylog: KeyLog | None = None
+    rsa_keys: tuple[session.ServerKey, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def given(self) -> bool:
+        """True when any key material was supplied (then missing keys are warned about)."""
+        return self.keylog is not None or bool(self.rsa_keys)
+
+
+#: At most this many skipped key-log lines are reported one by one.
+MAX_KEYLOG_WARNINGS = 5
+
+
+def load_key_material(
+    keylog: str | os.PathLike[str] | None = None,
+    keys: tuple[str | os.PathLike[str], ...] = (),
+) -> KeyMaterial:
+    """Read and parse a key log and server keys.
+
+    Malformed key-log lines are skipped with a warning (at most
+    :data:`MAX_KEYLOG_WARNINGS` listed); a file with no usable line at all
+    is an error.
+
+    Raises:
+        CaptureError: a file is missing or unreadable.
+        KeyMaterialError: the key log has no valid line, or a key file is
+            not a private key.
+    """
+    parsed = None
+    warnings: list[str] = []
+    if keylog is not None:
+        name = os.fspath(keylog)
+        data = capture.read_bytes(name)
+        parsed = parse_keylog(data, source=name, strict=False)
+        if not parsed.entries and parsed.warnings:
+            raise KeyMaterialError(f"{name}: not an NSS key log ({parsed.warnings[0]})")
+        warnings.extend(parsed.warnings[:MAX_KEYLOG_WARNINGS])
+        if len(parsed.warnings) > MAX_KEYLOG_WARNINGS:
+            warnings.append(f"{name}: {len(parsed.warnings) - MAX_KEYLOG_WARNINGS} more "
+                            "malformed key log lines skipped")
+    loaded = []
+    for path in keys:
+        name = os.fspath(path)
+        try:
+            key = load_private_key(capture.read_bytes(name))
+        except KeyMaterialError as exc:
+            raise KeyMaterialError(f"{name}: {exc.message}") from None
+        loaded.append(session.ServerKey(name=name, key=key))
+    return KeyMaterial(keylog=parsed, rsa_keys=tuple(loaded), warnings=tuple(warnings))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,17 +210,28 @@ def iter_analyze(
     """Analyse *path* connection by connection (streaming).
 
     The file is opened (and checked against ``captures/MANIFEST`` when it is
-    a bundled capture) before this returns, so an unusable file raises here.
+    a bundled capture), and the key material read, before this returns, so
+    unusable input raises here.
+
+    Args:
+        path: a pcap or pcapng file.
+        keylog: an NSS key log (SSLKEYLOGFILE).
+        keys: server RSA private keys (PEM or DER), tried in order on RSA
+            key exchanges.
+        on_progress: called now and then with the file position.
 
     Raises:
-        CaptureError: the file is missing, unreadable, not pcap/pcapng, or a
-            bundled capture whose hash does not match the manifest.
+        CaptureError: the capture or a key file is missing, unreadable, not
+            pcap/pcapng, or a bundled capture whose hash does not match the
+            manifest.
+        KeyMaterialError: the key log or a key file cannot be used.
     """
     name = os.fspath(path)
     _check_manifest(Path(name))
+    material = load_key_material(keylog, keys)
     cap = capture.open_capture(name)
-    warnings: list[str] = []
-    return Run(name, _connections(cap, name, warnings, on_progress), warnings)
+    warnings: list[str] = list(material.warnings)
+    return Run(name, _connections(cap, name, warnings, on_progress, material), warnings)
 
 
 def _check_manifest(path: Path) -> None:
@@ -153,6 +261,7 @@ def _connections(
     name: str,
     warnings: list[str],
     on_progress: Callable[[int], None] | None,
+    material: KeyMaterial = KeyMaterial(),
 ) -> Iterator[ConnectionAnalysis]:
     """Segments → connections → analyses, in the order of their first frame."""
     warn = warnings.append
@@ -165,7 +274,7 @@ def _connections(
         while ready and (force or ready[0][0] == next_index or len(ready) > MAX_WAITING):
             _, conn = heapq.heappop(ready)
             next_index = max(next_index, conn.index + 1)
-            result = _analyse_connection(conn, name)
+            result = _analyse_connection(conn, name, material)
             warnings.extend(result.warnings)
             yield result
 
@@ -183,8 +292,9 @@ def _connections(
         yield from release(True)
 
 
-def _analyse_connection(conn: tcp.Connection, name: str) -> ConnectionAnalysis:
-    """One TCP connection → records and handshake, if it carries TLS."""
+def _analyse_connection(conn: tcp.Connection, name: str,
+                        material: KeyMaterial = KeyMaterial()) -> ConnectionAnalysis:
+    """One TCP connection → records and handshake if it carries TLS, then decryption."""
     local: list[str] = []
     client_data = conn.stream(Direction.CLIENT_TO_SERVER).data
     server_data = conn.stream(Direction.SERVER_TO_CLIENT).data
@@ -206,8 +316,21 @@ def _analyse_connection(conn: tcp.Connection, name: str) -> ConnectionAnalysis:
         view = None
     else:
         local.extend(f"{name}: {w}" for w in view.warnings)
+    keys = decryption = None
+    app: dict[Direction, session.ApplicationData | None] = {d: None for d in Direction}
+    decrypted = False
+    if view is not None and material.given:
+        where = f"{name}: connection #{conn.index}"
+        keys = session.connection_keys(view, material.keylog, material.rsa_keys)
+        opened = session.decrypt_connection(view, streams, keys)
+        local.extend(f"{where}: {w}" for w in opened.warnings)
+        view = opened.tls
+        decryption = dict(opened.directions)
+        app = {d: r.application_data for d, r in opened.directions.items()}
+        decrypted = opened.complete
     return ConnectionAnalysis(
-        index=conn.index, tcp=conn, records=streams, tls=view, warnings=tuple(local)
+        index=conn.index, tcp=conn, records=streams, tls=view, warnings=tuple(local),
+        keys=keys, decryption=decryption, application_data=app, decrypted=decrypted,
     )
 
 

@@ -74,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
         "List each TCP connection: its 3-way handshake, and for TLS the version, "
         "cipher suite, SNI, ALPN and each side's handshake messages with frame numbers.",
     )
+    add(
+        "decrypt",
+        "Decrypt each TLS connection with a key log (--keylog) or the server's RSA key "
+        "(--key, RSA key exchange only) and show the HTTP requests and responses inside.",
+    )
+    verify = add(
+        "verify",
+        "Check what can be checked: both Finished messages, the server's signature "
+        "(CertificateVerify, or ServerKeyExchange in TLS 1.2) and the certificate chain "
+        "(--ca). Exit status 0 only when every check that could run passed.",
+    )
+    verify.add_argument(
+        "--ca",
+        metavar="PEM",
+        help="trusted CA certificate(s), PEM, to verify the server's chain against",
+    )
     return parser
 
 
@@ -120,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             if args.json:
                 jsondoc.write(run, out)
+            elif args.command == "decrypt":
+                text.write_decrypt(run, out)
             else:
                 text.write_show(run, out)
         finally:

@@ -58,29 +58,70 @@ def _tls_dict(tls, decrypted: bool) -> dict[str, Any]:
     }
 
 
-def connection_dict(c) -> dict[str, Any]:
-    """One entry of ``connections`` for a ConnectionAnalysis."""
-    decrypted = False
-    app = {"client": None, "server": None}
-    return {
+def _app_dict(app) -> dict[str, Any] | None:
+    if app is None:
+        return None
+    return {"records": app.records, "bytes": app.length, "sha256": app.sha256}
+
+
+def _http_list(c) -> list[dict[str, Any]]:
+    conversation = getattr(c, "http", None)
+    if conversation is None:
+        return []
+    out = []
+    for exchange in conversation.exchanges:
+        response = exchange.response
+        out.append({
+            "request": exchange.request.start_line,
+            "response": None if response is None else response.start_line,
+            "body_sha256": None if response is None or not response.complete else response.body_sha256,
+        })
+    return out
+
+
+def _check_dict(check) -> dict[str, Any]:
+    return {"name": check.name, "status": str(check.status), "detail": check.detail}
+
+
+def connection_dict(c, *, checks: bool = False) -> dict[str, Any]:
+    """One entry of ``connections`` for a ConnectionAnalysis.
+
+    Args:
+        c: the connection.
+        checks: add ``"checks"`` (``tlsdoc verify --json``).
+    """
+    app = {
+        "client": _app_dict(c.application_data.get(Direction.CLIENT_TO_SERVER)),
+        "server": _app_dict(c.application_data.get(Direction.SERVER_TO_CLIENT)),
+    }
+    out = {
         "client": endpoint(c.tcp.client),
         "server": endpoint(c.tcp.server),
         "tcp": _tcp_dict(c.tcp),
-        "tls": None if c.tls is None else _tls_dict(c.tls, decrypted),
+        "tls": None if c.tls is None else _tls_dict(c.tls, c.decrypted),
         "application_data": app,
-        "http": [],
+        "http": _http_list(c),
     }
+    if checks:
+        out["checks"] = [_check_dict(k) for k in getattr(c, "checks", ())]
+    return out
 
 
-def write(run, out: IO[str]) -> None:
-    """Write the whole document for *run* (an iterable with ``capture`` and ``warnings``)."""
+def write(run, out: IO[str], *, checks: bool = False) -> None:
+    """Write the whole document for *run* (an iterable with ``capture`` and ``warnings``).
+
+    Args:
+        run: the connections (iterated once) and the warnings (read after).
+        out: where to write.
+        checks: add each connection's ``"checks"`` (``tlsdoc verify``).
+    """
     out.write('{"capture": ')
     out.write(json.dumps(run.capture))
     out.write(', "connections": [')
     first = True
     for c in run:
         out.write("\n  " if first else ",\n  ")
-        out.write(json.dumps(connection_dict(c), ensure_ascii=False))
+        out.write(json.dumps(connection_dict(c, checks=checks), ensure_ascii=False))
         first = False
     out.write("\n ]," if not first else "],")
     out.write(' "warnings": ')

@@ -93,3 +93,31 @@ def write_show(run, out: IO[str]) -> None:
         count += 1
     if count == 0:
         out.write(f"{run.capture}: no TCP connections\n")
+
+
+def _app_line(c) -> list[str]:
+    lines = []
+    for direction in Direction:
+        app = c.application_data.get(direction)
+        if app is None:
+            text = "not decrypted"
+        else:
+            text = f"{app.records} application data record(s), {app.length} bytes"
+        lines.append(f"  {direction.sender:<6}  {text}")
+    return lines
+
+
+def write_decrypt(run, out: IO[str]) -> None:
+    """Write every connection of *run* with what decrypting it gave."""
+    count = 0
+    for c in run:
+        if count:
+            out.write("\n")
+        lines = connection_lines(c)
+        if c.tls is not None:
+            lines.extend(_app_line(c))
+        out.write("\n".join(lines))
+        out.write("\n")
+        count += 1
+    if count == 0:
+        out.write(f"{run.capture}: no TCP connections\n")

@@ -1,0 +1,946 @@
+"""Per-connection decryption: find one connection's keys, then open its records.
+
+Consumes what the earlier stages produced for one TCP connection — the
+:class:`~tlsdoc.handshake.TlsHandshake` view and each direction's
+:class:`~tlsdoc.records.RecordStream` — plus key material the caller has
+already read: a :class:`~tlsdoc.keylog.KeyLog` and the server's RSA
+private keys (:class:`ServerKey`).  Produces frozen values, each carrying
+its working so a chapter can show every step:
+
+1. :func:`connection_keys` → :class:`ConnectionKeys`: where the secrets
+   came from and what was derived from them (``trace``).
+
+   * TLS 1.2 (RFC 5246 §8.1, §6.3): the master secret from the key log's
+     ``CLIENT_RANDOM`` line; or the premaster from its ``RSA`` line or by
+     decrypting the ClientKeyExchange with each ``--key`` in turn
+     (RSA key exchange only), then the master secret (RFC 7627 extended
+     master secret when negotiated: ``session_hash`` = transcript hash up
+     to and including ClientKeyExchange), then the key block.
+   * TLS 1.3 (RFC 8446 §7.1, §7.3): the traffic secrets from the key log
+     (``CLIENT_HANDSHAKE_TRAFFIC_SECRET`` … ``SERVER_TRAFFIC_SECRET_0``,
+     and ``CLIENT_EARLY_TRAFFIC_SECRET`` for 0-RTT), then write key and IV.
+     A server's RSA key cannot decrypt TLS 1.3 (nor TLS 1.2 (EC)DHE): the
+     result says so.
+
+2. :func:`decrypt_direction` → :class:`DirectionDecryption`: every
+   encrypted record of one direction opened with the right key and
+   sequence number (:class:`DecryptedRecord`, with the
+   :class:`~tlsdoc.decrypt.Plaintext` working), the decrypted handshake
+   messages reassembled across records, alerts, and the application data.
+
+   * TLS 1.2: one key per direction from the ChangeCipherSpec on; the
+     sequence number starts at 0 after it (RFC 5246 §6.1).
+   * TLS 1.3 (RFC 8446 §5.3, §4.6.3): early traffic keys (client, 0-RTT)
+     until EndOfEarlyData; handshake keys until the sender's Finished;
+     then application traffic keys, replaced by the next generation after
+     each KeyUpdate; the sequence number restarts at 0 at every change.
+
+3. :func:`decrypt_connection` → :class:`Decryption`: both directions,
+   and the handshake view with the decrypted messages in place of the
+   ``Encrypted`` entries (:meth:`~tlsdoc.handshake.TlsHandshake.with_decrypted`).
+
+:func:`handshake_transcript` gives both directions' messages in the order
+they were sent (what the transcript hash covers, RFC 8446 §4.4.1 with the
+HelloRetryRequest ``message_hash``; RFC 5246 §7.4.9); the checks use it too.
+
+A missing secret or a record that fails its tag/MAC is never papered over:
+decryption of that direction stops there with a located warning (which
+direction, which record, which secret), and its application data is None.
+
+Must never import dpkt, sphinx, h11, nor :mod:`tlsdoc.checks`,
+:mod:`tlsdoc.http`, :mod:`tlsdoc.analysis`, :mod:`tlsdoc.render` or
+:mod:`tlsdoc.cli`; never opens files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+from tlsdoc import keylog as keylog_mod
+from tlsdoc.decrypt import Plaintext, RecordProtection
+from tlsdoc.errors import DecryptionError, KeyMaterialError, TlsdocError
+from tlsdoc.handshake import (
+    AlertEntry,
+    ClientHello,
+    ClientKeyExchange,
+    EarlyDataIndication,
+    HandshakeEntry,
+    HandshakeReassembler,
+    HandshakeContext,
+    RawHandshake,
+    TlsHandshake,
+    decode_message,
+)
+from tlsdoc.keylog import KeyLog
+from tlsdoc.keyschedule import (
+    RsaPremaster,
+    Step,
+    Tls12Keys,
+    extended_master_secret,
+    master_secret,
+    next_traffic_secret,
+    rsa_premaster,
+    tls12_keys,
+    transcript_hash,
+)
+from tlsdoc.records import Record, RecordStream
+from tlsdoc.registry import (
+    AlertDescription,
+    AlertLevel,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    ProtocolVersion,
+    lookup,
+)
+from tlsdoc.suites import KeyExchange, SuiteParams, suite_params
+from tlsdoc.wire import Direction
+
+__all__ = [
+    "ServerKey",
+    "ConnectionKeys",
+    "DecryptedRecord",
+    "ApplicationData",
+    "DirectionDecryption",
+    "Decryption",
+    "connection_keys",
+    "decrypt_direction",
+    "decrypt_connection",
+    "handshake_transcript",
+    "message_hash",
+    "POST_HANDSHAKE_TLS13",
+]
+
+CLIENT, SERVER = Direction.CLIENT_TO_SERVER, Direction.SERVER_TO_CLIENT
+
+#: TLS 1.3 messages sent after the handshake; never part of the transcript
+#: of Finished or CertificateVerify (RFC 8446 §4.6).
+POST_HANDSHAKE_TLS13 = frozenset({"NewSessionTicket", "KeyUpdate"})
+
+
+# ===========================================================================
+# Values
+# ===========================================================================
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerKey:
+    """A server private key and where it came from (for messages).
+
+    Attributes:
+        name: e.g. the PEM file's path.
+        key: a loaded ``cryptography`` private key
+            (:func:`tlsdoc.keyschedule.load_private_key`).
+    """
+
+    name: str
+    key: object = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionKeys:
+    """The keys of one connection and how they were found and derived.
+
+    TLS 1.2 fills ``master_secret``, ``key_block``, ``client_write`` and
+    ``server_write`` (and ``pre_master`` on the RSA route); TLS 1.3 fills
+    ``secrets`` and the ``client_*`` / ``server_*`` protections it could.
+    Every protection is a :class:`~tlsdoc.decrypt.RecordProtection` whose
+    own ``trace`` shows how its key and IV were derived.
+
+    Attributes:
+        version: the negotiated version (``0x0303``, ``0x0304``), if known.
+        params: the negotiated suite's parameters, None if tlsdoc cannot
+            decrypt that suite.
+        source: where the secret came from, in words (``"key log line 2
+            (CLIENT_RANDOM)"``, ``"RSA key captures/pki/….pem"``), or None.
+        pre_master: the RSA route's decrypted premaster and its working.
+        master_secret: the TLS 1.2 master secret.
+        key_block: the TLS 1.2 key block, split (RFC 5246 §6.3).
+        secrets: TLS 1.3 secrets found in the key log, by key-log label.
+        client_write / server_write: TLS 1.2 record protection per sender.
+        client_early: TLS 1.3 0-RTT protection (client_early_traffic_secret).
+        client_handshake / server_handshake: TLS 1.3 handshake traffic keys.
+        client_application / server_application: TLS 1.3
+            application_traffic_secret_0 keys.
+        missing: key-log labels (or other secrets) that were looked for
+            and not found, e.g. ``("SERVER_TRAFFIC_SECRET_0",)``.
+        trace: every step, in order: where each secret came from, then each
+            derivation (premaster, master secret, key block / traffic keys).
+        warnings: located, one-line problems (wrong RSA key, forward secrecy,
+            premaster version mismatch …), without the capture name.
+    """
+
+    version: int | None
+    params: SuiteParams | None
+    source: str | None = None
+    pre_master: RsaPremaster | None = None
+    master_secret: bytes | None = None
+    key_block: Tls12Keys | None = None
+    secrets: Mapping[str, bytes] = field(default_factory=dict)
+    client_write: RecordProtection | None = None
+    server_write: RecordProtection | None = None
+    client_early: RecordProtection | None = None
+    client_handshake: RecordProtection | None = None
+    server_handshake: RecordProtection | None = None
+    client_application: RecordProtection | None = None
+    server_application: RecordProtection | None = None
+    missing: tuple[str, ...] = ()
+    trace: tuple[Step, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def tls13(self) -> bool:
+        return self.version is not None and self.version >= ProtocolVersion.TLS_1_3
+
+    @property
+    def usable(self) -> bool:
+        """True when at least one direction can be (at least partly) decrypted."""
+        return any(
+            p is not None
+            for p in (self.client_write, self.server_write, self.client_early,
+                      self.client_handshake, self.server_handshake,
+                      self.client_application, self.server_application)
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecryptedRecord:
+    """One encrypted record, opened.
+
+    Attributes:
+        record: the record's index in its direction's
+            :class:`~tlsdoc.records.RecordStream`.
+        epoch: which keys opened it: ``"TLS 1.2"``, ``"early"``,
+            ``"handshake"``, ``"application"`` or ``"application N"`` (after
+            N KeyUpdates).
+        secret_name: the secret those keys come from (a key-log label, or
+            ``"client write keys"`` for TLS 1.2).
+        plaintext: the content and the working (nonce, AAD, tag …).
+        frames: the frames that carried the record.
+    """
+
+    record: int
+    epoch: str
+    secret_name: str | None
+    plaintext: Plaintext
+    frames: tuple[int, ...]
+
+    @property
+    def content_type(self) -> ContentType | int:
+        """The real content type (TLS 1.3: the inner type)."""
+        return lookup(ContentType, self.plaintext.content_type)
+
+    @property
+    def content(self) -> bytes:
+        return self.plaintext.content
+
+    @property
+    def seq(self) -> int:
+        return self.plaintext.seq
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplicationData:
+    """The application data of one direction, decrypted.
+
+    Attributes:
+        records: how many records had (inner) type application_data.
+        length: their decrypted bytes, in total.
+        sha256: SHA-256 of all those bytes joined in order (hex).
+        data: the bytes themselves, joined.
+    """
+
+    records: int
+    length: int
+    sha256: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectionDecryption:
+    """What decrypting one direction gave.
+
+    Attributes:
+        direction: which way the records travel.
+        records: every record that was opened, in order.
+        handshake: the decrypted handshake messages, decoded, in order
+            (spans point at the ciphertext bytes that carry them: AEAD and
+            CBC encrypt byte for byte in place).
+        alerts: decrypted alerts, with level and description.
+        application_data: the application data, or None when this
+            direction could not be decrypted completely (missing key,
+            failed tag or MAC): never a partial or guessed result.
+        undecrypted: indexes of the encrypted records left unopened.
+        trace: derivations made while decrypting (TLS 1.3 KeyUpdate:
+            the next application traffic secret and its keys).
+        warnings: located, one-line problems.
+    """
+
+    direction: Direction
+    records: tuple[DecryptedRecord, ...] = ()
+    handshake: tuple[HandshakeEntry, ...] = ()
+    alerts: tuple[AlertEntry, ...] = ()
+    application_data: ApplicationData | None = None
+    undecrypted: tuple[int, ...] = ()
+    trace: tuple[Step, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every encrypted record of this direction was opened."""
+        return not self.undecrypted
+
+    def record(self, index: int) -> DecryptedRecord | None:
+        """The opened record with stream index *index*, or None."""
+        for rec in self.records:
+            if rec.record == index:
+                return rec
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decryption:
+    """Both directions of one connection, decrypted as far as the keys allow.
+
+    Attributes:
+        keys: the keys and their working.
+        directions: each direction's :class:`DirectionDecryption`.
+        tls: the handshake view with the decrypted messages in place of the
+            ``Encrypted`` entries (and ALPN from EncryptedExtensions).
+        warnings: the keys' and both directions' warnings.
+    """
+
+    keys: ConnectionKeys
+    directions: Mapping[Direction, DirectionDecryption]
+    tls: TlsHandshake
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Keys were found and every encrypted record in both directions opened."""
+        return self.keys.usable and all(d.complete for d in self.directions.values())
+
+
+# ===========================================================================
+# Helpers
+# ===========================================================================
+
+
+def _warning(message: str, *, direction: Direction | None = None, record: Record | None = None,
+             field: str | None = None, cls: type[TlsdocError] = KeyMaterialError) -> str:
+    frames = record.span.frames if record is not None else ()
+    err = cls(message, frame=frames[0] if frames else None,
+              direction=str(direction) if direction else None,
+              record=record.index if record is not None else None, field=field)
+    return str(err)
+
+
+def _version_int(tls: TlsHandshake) -> int | None:
+    return None if tls.version is None else int(tls.version)
+
+
+def _renamed(steps: Iterable[Step], prefix: str) -> tuple[Step, ...]:
+    return tuple(dataclasses.replace(s, name=f"{prefix} {s.name}") for s in steps)
+
+
+def _keylog_step(name: str, entry: keylog_mod.KeyLogEntry, key_name: str) -> Step:
+    return Step(name=name, op=f"key log {entry.label} (line {entry.line})",
+                inputs=((key_name, entry.key),), output=entry.secret)
+
+
+def message_hash(client_hello: bytes, hash: str) -> bytes:
+    """The synthetic ``message_hash`` message that replaces ClientHello1 (RFC 8446 §4.4.1).
+
+    ::
+
+        Transcript-Hash(ClientHello1, HelloRetryRequest, ... Mn) =
+            Hash(message_hash ||        /* Handshake type */
+                 00 00 Hash.length  ||  /* Handshake message length (bytes) */
+                 Hash(ClientHello1) ||  /* Hash of ClientHello1 */
+                 HelloRetryRequest  || ... || Mn)
+
+    Args:
+        client_hello: ClientHello1 with its 4-byte header.
+        hash: the suite's hash name.
+    """
+    digest = transcript_hash(client_hello, hash)
+    return bytes([HandshakeType.message_hash, 0, 0, len(digest)]) + digest
+
+
+def _first_frame(entry: HandshakeEntry) -> float:
+    return entry.frames[0] if entry.frames else float("inf")
+
+
+def handshake_transcript(tls: TlsHandshake, *, tls13: bool | None = None) -> tuple[HandshakeEntry, ...]:
+    """Both directions' handshake messages in the order they were sent.
+
+    The order is the capture's: the two directions' lists (each already in
+    order) are merged by the first frame that carried each message, which
+    follows the protocol because each side sends a flight only after it
+    received the peer's.  HelloRequest (RFC 5246 §7.4.9) and, in TLS 1.3,
+    the post-handshake NewSessionTicket and KeyUpdate (RFC 8446 §4.6) are
+    left out: they are not part of any transcript.  Entries still
+    ``Encrypted`` are kept (a caller that needs their bytes finds
+    ``raw`` is None).
+
+    Args:
+        tls: the (decrypted) handshake view.
+        tls13: override the version test (default: from ``tls.version``).
+    """
+    if tls13 is None:
+        tls13 = tls.version is not None and int(tls.version) >= ProtocolVersion.TLS_1_3
+    client, server = list(tls.client_messages), list(tls.server_messages)
+    out: list[HandshakeEntry] = []
+    i = j = 0
+    while i < len(client) or j < len(server):
+        if j >= len(server) or (i < len(client) and _first_frame(client[i]) <= _first_frame(server[j])):
+            entry, i = client[i], i + 1
+        else:
+            entry, j = server[j], j + 1
+        if entry.name == "HelloRequest":
+            continue
+        if tls13 and entry.name in POST_HANDSHAKE_TLS13:
+            continue
+        out.append(entry)
+    return tuple(out)
+
+
+def transcript_bytes(entries: Sequence[HandshakeEntry], hash: str, *, tls13: bool) -> bytes | None:
+    """The bytes the transcript hash covers, or None if a message is not readable.
+
+    TLS 1.3 with a HelloRetryRequest: ClientHello1 becomes ``message_hash``
+    (:func:`message_hash`).
+    """
+    parts: list[bytes] = []
+    for n, entry in enumerate(entries):
+        if entry.raw is None:
+            return None
+        if (tls13 and n == 0 and entry.name == "ClientHello" and len(entries) > 1
+                and entries[1].name == "HelloRetryRequest"):
+            parts.append(message_hash(entry.raw, hash))
+        else:
+            parts.append(entry.raw)
+    return b"".join(parts)
+
+
+# ===========================================================================
+# 1. Keys
+# ===========================================================================
+
+
+def connection_keys(tls: TlsHandshake, keylog: KeyLog | None = None,
+                    rsa_keys: Sequence[ServerKey] = ()) -> ConnectionKeys:
+    """Find the secrets of one connection and derive its record keys.
+
+    Args:
+        tls: the connection's handshake view (plaintext parse is enough:
+            the hellos and, for TLS 1.2, ClientKeyExchange).
+        keylog: a parsed NSS key log, if any.
+        rsa_keys: server RSA private keys to try on an RSA ClientKeyExchange,
+            in order.
+
+    Returns:
+        The keys; when something is missing, ``missing`` and ``warnings``
+        say what and why (this function never raises for missing keys).
+    """
+    version = _version_int(tls)
+    if version is None or tls.cipher_suite is None or tls.client_random is None:
+        # No ServerHello (or ClientHello): nothing was encrypted either.
+        return ConnectionKeys(version=version, params=None)
+    params = suite_params(tls.cipher_suite)
+    suite = getattr(tls.cipher_suite, "name", None) or f"0x{int(tls.cipher_suite):04x}"
+    if params is None:
+        return ConnectionKeys(version=version, params=None, warnings=(
+            _warning(f"cipher suite {suite} is not supported for decryption",
+                     field="ServerHello.cipher_suite"),))
+    if params.tls13:
+        return _tls13_keys(tls, params, keylog, rsa_keys)
+    if version != ProtocolVersion.TLS_1_2:
+        return ConnectionKeys(version=version, params=params, warnings=(
+            _warning(f"{getattr(tls.version, 'label', hex(version))} is not supported for "
+                     "decryption (its PRF is MD5/SHA-1; tlsdoc implements the TLS 1.2 PRF)",
+                     field="ServerHello.version"),))
+    return _tls12_keys(tls, params, keylog, rsa_keys)
+
+
+def _tls12_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
+                rsa_keys: Sequence[ServerKey]) -> ConnectionKeys:
+    cr, sr = tls.client_random, tls.server_random
+    steps: list[Step] = []
+    warnings: list[str] = []
+    source = None
+    pre: RsaPremaster | None = None
+    ms: bytes | None = None
+    missing: list[str] = []
+
+    entry = keylog.entry(keylog_mod.CLIENT_RANDOM, cr) if keylog else None
+    if entry is not None:
+        ms = entry.secret
+        source = f"key log line {entry.line} ({entry.label})"
+        steps.append(_keylog_step("master_secret", entry, "ClientHello.random"))
+
+    cke_entry = tls.find("ClientKeyExchange", CLIENT)
+    cke = cke_entry.message if cke_entry is not None else None
+    epms = cke.encrypted_pre_master_secret if isinstance(cke, ClientKeyExchange) else None
+    if ms is None:
+        premaster: bytes | None = None
+        rsa_entry = keylog.entry(keylog_mod.RSA, epms[:8]) if (keylog and epms) else None
+        if rsa_entry is not None:
+            premaster = rsa_entry.secret
+            source = f"key log line {rsa_entry.line} ({rsa_entry.label})"
+            steps.append(_keylog_step("pre_master_secret", rsa_entry, "EncryptedPreMasterSecret[0:8]"))
+        elif epms is not None and rsa_keys:
+            pre, used, reasons = _try_rsa_keys(tls, epms, rsa_keys)
+            if pre is not None:
+                premaster = pre.pre_master_secret
+                source = f"RSA key {used}"
+                steps.extend(pre.trace)
+                if pre.version_matches is False:
+                    offered = int(tls.client_hello.legacy_version) if tls.client_hello else 0
+                    warnings.append(_warning(
+                        f"premaster version 0x{pre.client_version:04x} differs from "
+                        f"ClientHello.client_version 0x{offered:04x} (RFC 5246 §7.4.7.1; "
+                        "a version-rollback sign, or an old client); decrypting anyway",
+                        direction=CLIENT, field="PreMasterSecret.client_version"))
+            else:
+                warnings.append(_warning(
+                    "no --key decrypts the premaster: " + "; ".join(reasons),
+                    direction=CLIENT, field="ClientKeyExchange.exchange_keys"))
+        if premaster is not None:
+            ms = _derive_master(tls, params, premaster, steps)
+            if ms is None:
+                warnings.append(_warning(
+                    "extended master secret negotiated but the handshake up to "
+                    "ClientKeyExchange is not readable for the session hash (RFC 7627 §3)",
+                    field="session_hash"))
+
+    if ms is None:
+        missing.append(keylog_mod.CLIENT_RANDOM)
+        warnings.append(_tls12_missing_reason(tls, params, keylog, rsa_keys, epms, cke_entry))
+        return ConnectionKeys(version=int(tls.version), params=params, pre_master=pre,
+                              missing=tuple(missing), trace=tuple(steps), warnings=tuple(warnings))
+    try:
+        block = tls12_keys(ms, cr, sr, params)
+        client = RecordProtection.tls12(block, params, sender=CLIENT, version=int(tls.version),
+                                        encrypt_then_mac=tls.encrypt_then_mac)
+        server = RecordProtection.tls12(block, params, sender=SERVER, version=int(tls.version),
+                                        encrypt_then_mac=tls.encrypt_then_mac)
+    except TlsdocError as exc:
+        warnings.append(str(exc))
+        return ConnectionKeys(version=int(tls.version), params=params, source=source,
+                              pre_master=pre, master_secret=ms, trace=tuple(steps),
+                              warnings=tuple(warnings))
+    steps.extend(block.trace)
+    return ConnectionKeys(
+        version=int(tls.version), params=params, source=source, pre_master=pre,
+        master_secret=ms, key_block=block, client_write=client, server_write=server,
+        trace=tuple(steps), warnings=tuple(warnings),
+    )
+
+
+def _try_rsa_keys(tls: TlsHandshake, epms: bytes, rsa_keys: Sequence[ServerKey]
+                  ) -> tuple[RsaPremaster | None, str | None, list[str]]:
+    offered = int(tls.client_hello.legacy_version) if tls.client_hello is not None else None
+    reasons: list[str] = []
+    for server_key in rsa_keys:
+        try:
+            return rsa_premaster(epms, server_key.key, client_version=offered), server_key.name, reasons
+        except KeyMaterialError as exc:
+            reasons.append(f"{server_key.name}: {exc.message}")
+    return None, None, reasons
+
+
+def _derive_master(tls: TlsHandshake, params: SuiteParams, premaster: bytes,
+                   steps: list[Step]) -> bytes | None:
+    """master_secret from the premaster: RFC 7627 §4 when EMS was negotiated, else RFC 5246 §8.1."""
+    if tls.extended_master_secret:
+        order = handshake_transcript(tls, tls13=False)
+        upto: list[HandshakeEntry] = []
+        for entry in order:
+            upto.append(entry)
+            if entry.name == "ClientKeyExchange":
+                break
+        else:
+            return None
+        data = transcript_bytes(upto, params.prf_hash, tls13=False)
+        if data is None:
+            return None
+        session_hash = transcript_hash(data, params.prf_hash)
+        steps.append(Step(name="session_hash", op=f"{params.prf_hash.upper()}",
+                          inputs=(("handshake_messages (ClientHello..ClientKeyExchange)", data),),
+                          output=session_hash))
+        d = extended_master_secret(premaster, session_hash, params.prf_hash)
+    else:
+        d = master_secret(premaster, tls.client_random, tls.server_random, params.prf_hash)
+    steps.extend(d.trace)
+    return d.output
+
+
+def _tls12_missing_reason(tls, params, keylog, rsa_keys, epms, cke_entry) -> str:
+    cr = tls.client_random.hex()
+    if params.key_exchange is not KeyExchange.RSA and rsa_keys and not (
+            keylog and keylog.entry(keylog_mod.CLIENT_RANDOM, tls.client_random)):
+        kx = params.key_exchange.value
+        return _warning(
+            f"the server's RSA key cannot decrypt {kx} key exchange (forward secrecy: "
+            f"the premaster is an ephemeral Diffie-Hellman secret, never sent); "
+            f"a key log with CLIENT_RANDOM {cr} is needed")
+    if tls.resumed:
+        return _warning(f"resumed session: the key log has no CLIENT_RANDOM line for {cr} "
+                        "(the master secret of a resumed session is logged per connection)")
+    if params.key_exchange is KeyExchange.RSA and epms is None and rsa_keys:
+        return _warning("no RSA ClientKeyExchange was seen, so --key cannot help, "
+                        f"and the key log has no CLIENT_RANDOM line for {cr}")
+    what = "the key log has" if keylog else "no key log, and"
+    return _warning(f"no key: {what} no CLIENT_RANDOM line for {cr}"
+                    + ("" if keylog else " (give --keylog, or --key for RSA key exchange)"))
+
+
+_TLS13_SECRETS = (
+    # attribute, key-log label, direction, epoch
+    ("client_early", keylog_mod.CLIENT_EARLY_TRAFFIC_SECRET, CLIENT),
+    ("client_handshake", keylog_mod.CLIENT_HANDSHAKE_TRAFFIC_SECRET, CLIENT),
+    ("server_handshake", keylog_mod.SERVER_HANDSHAKE_TRAFFIC_SECRET, SERVER),
+    ("client_application", keylog_mod.CLIENT_TRAFFIC_SECRET_0, CLIENT),
+    ("server_application", keylog_mod.SERVER_TRAFFIC_SECRET_0, SERVER),
+)
+
+
+def _offers_early_data(tls: TlsHandshake) -> bool:
+    ch = tls.client_hello
+    return isinstance(ch, ClientHello) and isinstance(
+        ch.extension(ExtensionType.early_data), EarlyDataIndication)
+
+
+def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
+                rsa_keys: Sequence[ServerKey]) -> ConnectionKeys:
+    cr = tls.client_random
+    steps: list[Step] = []
+    found: dict[str, RecordProtection] = {}
+    secrets: dict[str, bytes] = {}
+    missing: list[str] = []
+    lines: list[int] = []
+    for attr, label, direction in _TLS13_SECRETS:
+        entry = keylog.entry(label, cr) if keylog else None
+        if entry is None:
+            if attr != "client_early" or _offers_early_data(tls):
+                missing.append(label)
+            continue
+        if len(entry.secret) != params.hash_length:
+            missing.append(label)
+            continue
+        secrets[label] = entry.secret
+        lines.append(entry.line)
+        steps.append(_keylog_step(label.lower(), entry, "ClientHello.random"))
+        prot = RecordProtection.tls13(entry.secret, params, secret_name=label, direction=direction)
+        found[attr] = prot
+        steps.extend(_renamed(prot.trace, attr))
+    warnings: list[str] = []
+    if not found:
+        if keylog is None and rsa_keys:
+            reason = ("TLS 1.3 cannot be decrypted with the server's RSA key (the key exchange "
+                      "is ephemeral (EC)DHE or PSK); a key log is needed")
+        elif keylog is None:
+            reason = "no key: TLS 1.3 needs a key log (--keylog)"
+        else:
+            reason = f"no key: the key log has no TLS 1.3 secrets for client_random {cr.hex()}"
+        warnings.append(_warning(reason))
+    source = None
+    if lines:
+        source = "key log line" + ("s " if len(lines) > 1 else " ") + ", ".join(map(str, sorted(lines)))
+    return ConnectionKeys(version=int(tls.version), params=params, source=source,
+                          secrets=secrets, missing=tuple(missing), trace=tuple(steps),
+                          warnings=tuple(warnings), **found)
+
+
+# ===========================================================================
+# 2. Records
+# ===========================================================================
+
+
+class _Direction:
+    """Mutable scratch while one direction's records are opened (private)."""
+
+    def __init__(self, tls: TlsHandshake, stream: RecordStream, direction: Direction) -> None:
+        self.tls = tls
+        self.stream = stream
+        self.direction = direction
+        self.context: HandshakeContext = tls.context
+        self.reassembler = HandshakeReassembler(direction, stream.frames_for)
+        self.records: list[DecryptedRecord] = []
+        self.handshake: list[HandshakeEntry] = []
+        self.alerts: list[AlertEntry] = []
+        self.app: list[bytes] = []
+        self.app_records = 0
+        self.warnings: list[str] = []
+        self.trace: list[Step] = []
+        self.failed_at: int | None = None  # position in the encrypted-records list
+
+    def warn(self, message: str, record: Record | None = None, field: str | None = None,
+             cls: type[TlsdocError] = KeyMaterialError) -> None:
+        self.warnings.append(_warning(message, direction=self.direction, record=record,
+                                      field=field, cls=cls))
+
+    def handshake_bytes(self, rec: Record, plaintext: Plaintext) -> list[HandshakeEntry]:
+        """Feed decrypted handshake content; return the messages it completes, decoded."""
+        offset = rec.fragment_offset + len(plaintext.explicit_nonce)
+        out = []
+        for raw in self.reassembler.feed(plaintext.content, stream_offset=offset, record=rec.index):
+            out.append(self.entry(raw))
+        self.handshake.extend(out)
+        return out
+
+    def entry(self, raw: RawHandshake) -> HandshakeEntry:
+        try:
+            message = decode_message(raw, self.context, self.stream.frames_for)
+        except TlsdocError as exc:
+            self.warnings.append(str(exc))
+            return HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=self.direction,
+                                  records=raw.records, span=raw.span, raw=raw.data,
+                                  encrypted=True, error=str(exc))
+        name = raw.name if type(message).__name__ == "OpaqueMessage" else type(message).__name__
+        return HandshakeEntry(name=name, msg_type=raw.msg_type, direction=self.direction,
+                              records=raw.records, span=raw.span, message=message,
+                              encrypted=True, raw=raw.data)
+
+    def alert(self, rec: Record, plaintext: Plaintext) -> None:
+        content = plaintext.content
+        level = description = None
+        if len(content) == 2:
+            level = lookup(AlertLevel, content[0])
+            description = lookup(AlertDescription, content[1])
+        else:
+            self.warn(f"decrypted alert of {len(content)} bytes (expected 2)", rec, "Alert",
+                      cls=DecryptionError)
+        self.alerts.append(AlertEntry(direction=self.direction, record=rec.index, span=rec.span,
+                                      level=level, description=description, encrypted=True))
+
+    def result(self, encrypted: Sequence[int]) -> DirectionDecryption:
+        if self.reassembler.pending and self.failed_at is None:
+            self.warn("decrypted handshake data ends inside a message",
+                      field=self.reassembler.pending[:1].hex(), cls=DecryptionError)
+        undecrypted = tuple(encrypted[self.failed_at:]) if self.failed_at is not None else ()
+        app = None
+        if not undecrypted:
+            data = b"".join(self.app)
+            app = ApplicationData(records=self.app_records, length=len(data),
+                                  sha256=hashlib.sha256(data).hexdigest(), data=data)
+        return DirectionDecryption(
+            direction=self.direction, records=tuple(self.records), handshake=tuple(self.handshake),
+            alerts=tuple(self.alerts), application_data=app, undecrypted=undecrypted,
+            trace=tuple(self.trace), warnings=tuple(self.warnings),
+        )
+
+
+def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionKeys,
+                      direction: Direction | None = None) -> DirectionDecryption:
+    """Open every encrypted record of one direction, in order.
+
+    Args:
+        tls: the connection's handshake view (from
+            :func:`~tlsdoc.handshake.parse_handshake`): which records are
+            encrypted, the negotiated version and suite.
+        stream: that direction's records.
+        keys: from :func:`connection_keys`.
+        direction: defaults to ``stream.direction``.
+
+    Returns:
+        The opened records, decrypted handshake messages, alerts and
+        application data.  Decryption stops at the first record that cannot
+        be opened (no key for it, or a failed tag/MAC); the rest are listed
+        in ``undecrypted`` and ``application_data`` is None.
+    """
+    direction = direction or stream.direction
+    encrypted = tls.encrypted_records(direction)
+    state = _Direction(tls, stream, direction)
+    if not encrypted:
+        return state.result(encrypted)
+    if not keys.usable:
+        # No key at all: ConnectionKeys.warnings already says why, once.
+        state.failed_at = 0
+        return state.result(encrypted)
+    if keys.tls13:
+        _open_tls13(state, encrypted, keys)
+    else:
+        _open_tls12(state, encrypted, keys)
+    return state.result(encrypted)
+
+
+def _open(state: _Direction, prot: RecordProtection, rec: Record, seq: int) -> Plaintext:
+    return prot.decrypt(int(rec.content_type), int(rec.legacy_version), rec.fragment, seq,
+                        record=rec.index)
+
+
+def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKeys) -> None:
+    """TLS 1.2: one key from ChangeCipherSpec on, seq from 0 (RFC 5246 §6.1, §7.1)."""
+    prot = keys.client_write if state.direction is CLIENT else keys.server_write
+    sender = state.direction.sender
+    for position, index in enumerate(encrypted):
+        rec = state.stream.records[index]
+        if prot is None:
+            state.warn(f"no {sender} write key: {', '.join(keys.missing) or 'no master secret'} "
+                       "not found", rec, field=(keys.missing or ("master_secret",))[0])
+            state.failed_at = position
+            return
+        try:
+            plaintext = _open(state, prot, rec, position)
+        except DecryptionError as exc:
+            state.warnings.append(str(exc.with_context(frame=rec.span.frames[0] if rec.span.frames else None)))
+            state.failed_at = position
+            return
+        state.records.append(DecryptedRecord(record=index, epoch="TLS 1.2",
+                                             secret_name=prot.secret_name, plaintext=plaintext,
+                                             frames=rec.span.frames))
+        ctype = plaintext.content_type
+        if ctype == ContentType.application_data:
+            state.app.append(plaintext.content)
+            state.app_records += 1
+        elif ctype == ContentType.handshake:
+            state.handshake_bytes(rec, plaintext)
+        elif ctype == ContentType.alert:
+            state.alert(rec, plaintext)
+        elif ctype == ContentType.change_cipher_spec:
+            # A second ChangeCipherSpec: renegotiation switched to keys from a
+            # new (encrypted) handshake; following it is not supported.
+            if position + 1 < len(encrypted):
+                state.warn("renegotiation: a second ChangeCipherSpec switches to new keys, "
+                           "which tlsdoc does not derive", rec, "ChangeCipherSpec",
+                           cls=DecryptionError)
+                state.failed_at = position + 1
+            return
+
+
+_EPOCH_LABELS = {
+    ("early", CLIENT): keylog_mod.CLIENT_EARLY_TRAFFIC_SECRET,
+    ("handshake", CLIENT): keylog_mod.CLIENT_HANDSHAKE_TRAFFIC_SECRET,
+    ("handshake", SERVER): keylog_mod.SERVER_HANDSHAKE_TRAFFIC_SECRET,
+    ("application", CLIENT): keylog_mod.CLIENT_TRAFFIC_SECRET_0,
+    ("application", SERVER): keylog_mod.SERVER_TRAFFIC_SECRET_0,
+}
+
+
+def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKeys) -> None:
+    """TLS 1.3 key changes, RFC 8446 §5.3 (seq per key), §4.4.4 (Finished), §4.6.3 (KeyUpdate)."""
+    direction = state.direction
+    client = direction is CLIENT
+    params = keys.params
+    protections = {
+        "early": keys.client_early if client else None,
+        "handshake": keys.client_handshake if client else keys.server_handshake,
+        "application": keys.client_application if client else keys.server_application,
+    }
+    epoch = "early" if client and protections["early"] is not None and _offers_early_data(state.tls) \
+        else "handshake"
+    prot = protections[epoch]
+    app_secret = keys.secrets.get(_EPOCH_LABELS[("application", direction)])
+    generation = 0
+    seq = 0
+    for position, index in enumerate(encrypted):
+        rec = state.stream.records[index]
+        if prot is None:
+            label = _EPOCH_LABELS[(epoch, direction)]
+            state.warn(f"no key for the {epoch} traffic: the key log has no {label} for "
+                       f"client_random {state.tls.client_random.hex()}", rec, field=label)
+            state.failed_at = position
+            return
+        try:
+            plaintext = _open(state, prot, rec, seq)
+        except DecryptionError as exc:
+            handshake_prot = protections["handshake"]
+            if epoch == "early" and handshake_prot is not None:
+                # Early data ended (or was rejected, RFC 8446 §4.2.10): try the
+                # handshake keys from seq 0.
+                try:
+                    plaintext = _open(state, handshake_prot, rec, 0)
+                except DecryptionError:
+                    pass
+                else:
+                    epoch, prot, seq = "handshake", handshake_prot, 0
+                    exc = None  # type: ignore[assignment]
+            if exc is not None:
+                state.warnings.append(str(exc.with_context(
+                    frame=rec.span.frames[0] if rec.span.frames else None)))
+                state.failed_at = position
+                return
+        epoch_name = epoch if generation == 0 else f"{epoch} {generation}"
+        state.records.append(DecryptedRecord(record=index, epoch=epoch_name,
+                                             secret_name=prot.secret_name, plaintext=plaintext,
+                                             frames=rec.span.frames))
+        seq += 1
+        ctype = plaintext.content_type
+        switch: str | None = None
+        if ctype == ContentType.application_data:
+            state.app.append(plaintext.content)
+            state.app_records += 1
+        elif ctype == ContentType.alert:
+            state.alert(rec, plaintext)
+        elif ctype == ContentType.handshake:
+            for entry in state.handshake_bytes(rec, plaintext):
+                if epoch == "early" and entry.name == "EndOfEarlyData":
+                    switch = "handshake"
+                elif epoch == "handshake" and entry.name == "Finished":
+                    switch = "application"
+                elif epoch == "application" and entry.name == "KeyUpdate":
+                    switch = "update"
+        else:
+            state.warn(f"unexpected inner content type {ctype} in a TLS 1.3 record", rec,
+                       "TLSInnerPlaintext.type", cls=DecryptionError)
+        if switch is None:
+            continue
+        if state.reassembler.pending:
+            # RFC 8446 §5.1: handshake messages MUST NOT span key changes.
+            state.warn("handshake message spans a key change (RFC 8446 §5.1)", rec,
+                       "Handshake", cls=DecryptionError)
+        seq = 0
+        if switch == "update":
+            if app_secret is None:
+                prot = None
+                continue
+            generation += 1
+            d = next_traffic_secret(app_secret, params.prf_hash)
+            app_secret = d.output
+            label = f"{_EPOCH_LABELS[('application', direction)]} +{generation}"
+            state.trace.extend(_renamed(d.trace, label))
+            prot = RecordProtection.tls13(app_secret, params, secret_name=label,
+                                          direction=direction)
+            state.trace.extend(_renamed(prot.trace, label))
+        else:
+            epoch = switch
+            prot = protections[epoch]
+
+
+# ===========================================================================
+# 3. The connection
+# ===========================================================================
+
+
+def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStream],
+                       keys: ConnectionKeys) -> Decryption:
+    """Decrypt both directions and merge the decrypted handshake into the view.
+
+    Args:
+        tls: the plaintext handshake view.
+        streams: each direction's records.
+        keys: from :func:`connection_keys`.
+    """
+    directions: dict[Direction, DirectionDecryption] = {}
+    view = tls
+    # A connection with nothing encrypted (an aborted handshake) needs no key.
+    needed = any(tls.encrypted_records(d) for d in Direction)
+    warnings = list(keys.warnings) if needed else []
+    for direction in Direction:
+        result = decrypt_direction(tls, streams[direction], keys, direction)
+        directions[direction] = result
+        warnings.extend(result.warnings)
+        if not result.records:
+            continue
+        # Keep the entries of records that stayed encrypted (after a failure).
+        left = set(result.undecrypted)
+        kept = tuple(e for e in tls.messages(direction)
+                     if e.encrypted and e.message is None and e.records
+                     and e.records[0] in left)
+        view = view.with_decrypted(direction, result.handshake + kept)
+    return Decryption(keys=keys, directions=directions, tls=view, warnings=tuple(warnings))
