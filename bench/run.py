@@ -292,6 +292,29 @@ def versions() -> dict:
     return info
 
 
+def markdown(results: dict) -> str:
+    """The results as the Markdown that bench/README.md's Results section takes."""
+    info = results["info"]
+    caps = {c["label"]: c for c in results["captures"]}
+    out = [f"### {info['date'][:10]}, tlsdoc commit {info['tlsdoc_commit']}", "",
+           f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
+           f"tshark {info['tshark']}, scapy {info['scapy']}.", ""]
+    for c in results["captures"]:
+        gen = f", generated in {c['generated_seconds']:.1f} s" if c["generated_seconds"] is not None else ""
+        out.append(f"- `{Path(c['pcap']).name}` ({c['label']}): {c['bytes'] / 1e6:,.1f} MB, "
+                   f"{c['frames']:,} frames, {c['connections']:,} connections{gen}")
+    out += ["", "| task | tool | file | seconds | frames/s | peak RSS (MB) | check |",
+            "|---|---|---|---:|---:|---:|---|"]
+    for r in results["runs"]:
+        c = caps[r["capture"]]
+        out.append(f"| {r['task']} | {r['tool']} | {r['capture']} ({c['bytes'] / 1e6:,.0f} MB) | "
+                   f"{r['seconds']:.2f} | {r['frames_per_s']:,.0f} | {r['peak_rss_mb']:.1f} | {r['check']} |")
+    out.append("")
+    out += [f"- speed ratio {k}: {v:.2f}x" for k, v in results["ratios"].items()]
+    out += [f"- {v}" for v in results["verdicts"] + results["notes"]]
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small files (2,000 connections): a smoke run")
@@ -440,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         "notes": notes,
     }
     (data / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {data / 'results.json'}")
+    (data / "results.md").write_text(markdown(results))
+    print(f"\nwrote {data / 'results.json'} and {data / 'results.md'}")
     return 0 if all(r.ok for r in runs) else 1
 
 
