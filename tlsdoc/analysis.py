@@ -32,13 +32,14 @@ Never imports render, sphinxext or cli.
 
 from __future__ import annotations
 
+import datetime
 import heapq
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from tlsdoc import capture, handshake, manifest, records, session, tcp
+from tlsdoc import capture, checks, handshake, http, manifest, records, session, tcp
 from tlsdoc.errors import KeyMaterialError, TlsdocError
 from tlsdoc.keylog import KeyLog, parse_keylog
 from tlsdoc.keyschedule import load_private_key
@@ -82,6 +83,12 @@ class ConnectionAnalysis:
             (records, length, SHA-256, bytes), or None when that direction
             was not (completely) decrypted.
         decrypted: keys were found and every encrypted record opened.
+        http: the HTTP/1.1 exchanges found in the decrypted application
+            data (or, for a plain TCP connection, in its payload), or None
+            when there was nothing readable to look at.
+        checks: the verification results (:func:`tlsdoc.checks.run_checks`)
+            when they were asked for (``tlsdoc verify``, :func:`analyze`);
+            empty for a non-TLS connection.
     """
 
     index: int
@@ -94,6 +101,8 @@ class ConnectionAnalysis:
     application_data: dict[Direction, session.ApplicationData | None] = field(
         default_factory=lambda: {d: None for d in Direction})
     decrypted: bool = False
+    http: http.HttpConversation | None = None
+    checks: tuple[checks.CheckResult, ...] = ()
 
     @property
     def is_tls(self) -> bool:
@@ -107,12 +116,16 @@ class KeyMaterial:
     Attributes:
         keylog: the parsed key log, or None.
         rsa_keys: server private keys to try on RSA ClientKeyExchanges.
+        ca: trusted CA certificates for the chain check, or None.
+        checks: whether to run the checks on each TLS connection.
         warnings: problems with the material that still allow its use
             (skipped key-log lines).
     """
 
     keylog: KeyLog | None = None
     rsa_keys: tuple[session.ServerKey, ...] = ()
+    ca: tuple | None = None
+    checks: bool = False
     warnings: tuple[str, ...] = ()
 
     @property
@@ -128,8 +141,11 @@ MAX_KEYLOG_WARNINGS = 5
 def load_key_material(
     keylog: str | os.PathLike[str] | None = None,
     keys: tuple[str | os.PathLike[str], ...] = (),
+    ca: str | os.PathLike[str] | None = None,
+    *,
+    run_checks: bool = False,
 ) -> KeyMaterial:
-    """Read and parse a key log and server keys.
+    """Read and parse a key log, server keys and a CA bundle.
 
     Malformed key-log lines are skipped with a warning (at most
     :data:`MAX_KEYLOG_WARNINGS` listed); a file with no usable line at all
@@ -137,8 +153,8 @@ def load_key_material(
 
     Raises:
         CaptureError: a file is missing or unreadable.
-        KeyMaterialError: the key log has no valid line, or a key file is
-            not a private key.
+        KeyMaterialError: the key log has no valid line, a key file is not
+            a private key, or the CA file holds no PEM certificate.
     """
     parsed = None
     warnings: list[str] = []
@@ -160,7 +176,12 @@ def load_key_material(
         except KeyMaterialError as exc:
             raise KeyMaterialError(f"{name}: {exc.message}") from None
         loaded.append(session.ServerKey(name=name, key=key))
-    return KeyMaterial(keylog=parsed, rsa_keys=tuple(loaded), warnings=tuple(warnings))
+    trusted = None
+    if ca is not None:
+        name = os.fspath(ca)
+        trusted = checks.load_ca_bundle(capture.read_bytes(name), source=name)
+    return KeyMaterial(keylog=parsed, rsa_keys=tuple(loaded), ca=trusted, checks=run_checks,
+                       warnings=tuple(warnings))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,6 +226,8 @@ def iter_analyze(
     *,
     keylog: str | os.PathLike[str] | None = None,
     keys: tuple[str | os.PathLike[str], ...] = (),
+    ca: str | os.PathLike[str] | None = None,
+    run_checks: bool = False,
     on_progress: Callable[[int], None] | None = None,
 ) -> Run:
     """Analyse *path* connection by connection (streaming).
@@ -218,6 +241,9 @@ def iter_analyze(
         keylog: an NSS key log (SSLKEYLOGFILE).
         keys: server RSA private keys (PEM or DER), tried in order on RSA
             key exchanges.
+        ca: trusted CA certificates (PEM) for the chain check.
+        run_checks: run :func:`tlsdoc.checks.run_checks` on each TLS
+            connection (``tlsdoc verify``).
         on_progress: called now and then with the file position.
 
     Raises:
@@ -228,7 +254,7 @@ def iter_analyze(
     """
     name = os.fspath(path)
     _check_manifest(Path(name))
-    material = load_key_material(keylog, keys)
+    material = load_key_material(keylog, keys, ca, run_checks=run_checks)
     cap = capture.open_capture(name)
     warnings: list[str] = list(material.warnings)
     return Run(name, _connections(cap, name, warnings, on_progress, material), warnings)
@@ -300,7 +326,12 @@ def _analyse_connection(conn: tcp.Connection, name: str,
     server_data = conn.stream(Direction.SERVER_TO_CLIENT).data
     first = client_data or server_data
     if not records.looks_like_tls(first):
-        return ConnectionAnalysis(index=conn.index, tcp=conn, records=None, tls=None)
+        conversation = None
+        if http.looks_like_http(client_data):
+            conversation = _http(conn, client_data, server_data, None)
+            local.extend(f"{name}: connection #{conn.index}: {w}" for w in conversation.warnings)
+        return ConnectionAnalysis(index=conn.index, tcp=conn, records=None, tls=None,
+                                  http=conversation, warnings=tuple(local))
     streams: dict[Direction, records.RecordStream] = {}
     for direction in Direction:
         stream = conn.stream(direction)
@@ -328,9 +359,38 @@ def _analyse_connection(conn: tcp.Connection, name: str,
         decryption = dict(opened.directions)
         app = {d: r.application_data for d, r in opened.directions.items()}
         decrypted = opened.complete
+    conversation = None
+    client_app, server_app = app[Direction.CLIENT_TO_SERVER], app[Direction.SERVER_TO_CLIENT]
+    if client_app is not None and client_app.data:
+        conversation = _http(conn, client_app.data,
+                             server_app.data if server_app is not None else b"",
+                             view.alpn if view is not None else None)
+        local.extend(f"{name}: connection #{conn.index}: {w}" for w in conversation.warnings)
+    results: tuple[checks.CheckResult, ...] = ()
+    if view is not None and material.checks:
+        when = None
+        if conn.first_time_ns is not None:
+            when = datetime.datetime.fromtimestamp(conn.first_time_ns / 1e9, datetime.timezone.utc)
+        results = checks.run_checks(view, keys, ca=material.ca, when=when,
+                                    server_address=conn.server[0])
     return ConnectionAnalysis(
         index=conn.index, tcp=conn, records=streams, tls=view, warnings=tuple(local),
         keys=keys, decryption=decryption, application_data=app, decrypted=decrypted,
+        http=conversation, checks=results,
+    )
+
+
+def _closed(conn: tcp.Connection, direction: Direction) -> bool:
+    """Whether *direction*'s stream was seen to end, with nothing missing before it."""
+    stream = conn.stream(direction)
+    return stream.complete and (stream.fin_frame is not None or conn.closed_by == "RST")
+
+
+def _http(conn: tcp.Connection, client: bytes, server: bytes, alpn: str | None) -> http.HttpConversation:
+    return http.parse_http(
+        client, server, alpn=alpn,
+        client_closed=_closed(conn, Direction.CLIENT_TO_SERVER),
+        server_closed=_closed(conn, Direction.SERVER_TO_CLIENT),
     )
 
 
@@ -342,26 +402,38 @@ def analyze(
     *,
     keylog: str | os.PathLike[str] | None = None,
     keys: tuple[str | os.PathLike[str], ...] = (),
+    ca: str | os.PathLike[str] | None = None,
 ) -> Analysis:
-    """Analyse a whole capture; cached per process (keyed by path, size and mtime).
+    """Analyse a whole capture, checks included; cached per process.
 
-    >>> a = analyze("captures/tls13.pcapng")
-    >>> a.connections[0].tls.version.label
-    'TLS 1.3'
+    The cache is keyed by every input file's path, size and mtime (capture,
+    key log, keys, CA), so an edited file is analysed again.
+
+    >>> a = analyze("captures/tls13.pcapng", keylog="captures/tls13.keys")
+    >>> c = a.connections[0]
+    >>> [m.name for m in c.tls.server_messages][1:4]
+    ['EncryptedExtensions', 'Certificate', 'CertificateVerify']
+    >>> c.http.exchanges[0].response.start_line
+    'HTTP/1.0 200 ok'
+    >>> [(k.name, str(k.status)) for k in c.checks][:2]
+    [('client Finished', 'passed'), ('server Finished', 'passed')]
 
     Raises:
         CaptureError: see :func:`iter_analyze`.
+        KeyMaterialError: see :func:`iter_analyze`.
     """
-    resolved = Path(path).resolve()
-    inputs = [resolved, *(Path(k).resolve() for k in keys)]
-    if keylog is not None:
-        inputs.append(Path(keylog).resolve())
-    stamp = tuple((str(p), *_stat(p)) for p in inputs)
-    key = (stamp, keylog is not None)
+
+    def stamp(p) -> tuple | None:
+        if p is None:
+            return None
+        resolved = Path(p).resolve()
+        return (str(resolved), *_stat(resolved))
+
+    key = (stamp(path), stamp(keylog), tuple(stamp(k) for k in keys), stamp(ca))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    run = iter_analyze(path, keylog=keylog, keys=keys)
+    run = iter_analyze(path, keylog=keylog, keys=tuple(keys), ca=ca, run_checks=True)
     connections = tuple(run)
     result = Analysis(
         capture=run.capture,

@@ -128,16 +128,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         size = os.path.getsize(args.capture) if os.path.isfile(args.capture) else 0
         progress = _Progress(err, size)
         try:
+            verify = args.command == "verify"
             run = analysis.iter_analyze(
                 args.capture,
                 keylog=args.keylog,
                 keys=tuple(args.key),
+                ca=getattr(args, "ca", None),
+                run_checks=verify,
                 on_progress=progress,
             )
+            run = _Tally(run) if verify else run
             if args.json:
-                jsondoc.write(run, out)
+                jsondoc.write(run, out, checks=verify)
             elif args.command == "decrypt":
                 text.write_decrypt(run, out)
+            elif verify:
+                text.write_verify(run, out)
             else:
                 text.write_show(run, out)
         finally:
@@ -152,4 +158,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.json:
         for warning in run.warnings:
             err.write(f"tlsdoc: warning: {warning}\n")
+    if isinstance(run, _Tally) and run.failed:
+        return EXIT_CHECK_FAILED
     return EXIT_OK
+
+
+class _Tally:
+    """Passes a run's connections through, counting failed checks (for the exit status)."""
+
+    def __init__(self, run) -> None:
+        self.run = run
+        self.capture = run.capture
+        self.failed = 0
+
+    @property
+    def warnings(self):
+        return self.run.warnings
+
+    def __iter__(self):
+        for c in self.run:
+            self.failed += sum(1 for k in c.checks if k.failed)
+            yield c

@@ -110,6 +110,7 @@ __all__ = [
     "decrypt_direction",
     "decrypt_connection",
     "handshake_transcript",
+    "transcript_bytes",
     "message_hash",
     "POST_HANDSHAKE_TLS13",
 ]

@@ -1,0 +1,389 @@
+"""HTTP/1.1 requests and responses inside one connection's two byte streams.
+
+Consumes the bytes each side sent — decrypted application data
+(:class:`tlsdoc.session.ApplicationData`) or, on a plain TCP connection,
+the reassembled payload — and whether each side closed its half.  Produces
+a frozen :class:`HttpConversation`: the request/response pairs in order
+(:class:`HttpExchange`), each message with its start line exactly as sent,
+its headers (names in the sender's case), its body as delivered
+(de-chunked), its trailers, how its length was decided, and where it lies
+in its stream; plus located warnings.
+
+Theory of operation.  ``h11`` (sans-IO, RFC 9112) does the hard part:
+header parsing, and message framing — ``Content-Length``, ``chunked``
+(chunk extensions ignored, trailers kept, RFC 9112 §7.1), a body delimited
+by the close of the connection, the no-body rules for HEAD, 1xx, 204 and
+304 responses (RFC 9112 §6.3).  Two things it does not give a passive
+observer, and how they are handled here:
+
+* **The start line as sent.**  h11 normalises what it reports (the version
+  as ``b"1.0"``, header names lower-cased), and a handbook must show
+  ``HTTP/1.0 200 ok`` as the server wrote it.  We do not parse the start
+  line a second time; we *locate* it with h11's parse: h11 consumes exactly
+  one message head when it emits a Request or Response event, so the bytes
+  consumed by that event (fed minus :attr:`h11.Connection.trailing_data`)
+  are the head as sent, and its first line is the start line.  One parser
+  decides where every message starts and ends, so the two can never
+  disagree.
+* **Both halves of the conversation.**  An h11 connection plays one role
+  and expects to send the other half itself.  An observer sends nothing,
+  so each message is read by a fresh :class:`h11.Connection` started at
+  the message's offset; the one reading a response is first told (through
+  ``send``, its output discarded) which method the request used, because
+  HEAD and CONNECT change how a response is framed.
+
+HTTP/2 (ALPN ``h2`` or the client connection preface) is not decoded: the
+result is empty with a warning saying so, never garbage.  A stream that is
+not HTTP/1.x at all gives no exchanges (and a warning only when ALPN said
+``http/1.1``).
+
+This is the only module that imports ``h11``.  Must never import dpkt,
+cryptography, sphinx, nor :mod:`tlsdoc.checks`, :mod:`tlsdoc.analysis`,
+:mod:`tlsdoc.render` or :mod:`tlsdoc.cli`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import h11
+
+from tlsdoc.errors import DecodeError
+from tlsdoc.wire import Direction
+
+__all__ = [
+    "HttpMessage",
+    "HttpRequest",
+    "HttpResponse",
+    "HttpExchange",
+    "HttpConversation",
+    "parse_http",
+    "looks_like_http",
+    "HTTP2_PREFACE",
+]
+
+#: The HTTP/2 client connection preface, RFC 9113 §3.4.
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+# request-line = method SP request-target SP HTTP-version (RFC 9112 §3), with
+# method = token (RFC 9110 §9.1 / §5.6.2); checked on the first line only, to
+# decide whether a stream is HTTP/1.x before handing it to h11.
+_REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ \r\n]+ HTTP/\d\.\d\r?\n")
+
+#: Framing values, RFC 9112 §6.3.
+FRAMINGS = ("content-length", "chunked", "close", "none")
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def _text(data: bytes) -> str:
+    # RFC 9110 §5.5: field values are historically ISO-8859-1; latin-1 keeps
+    # every byte as one character, so nothing is lost or invented.
+    return bytes(data).decode("latin-1")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpMessage:
+    """One HTTP/1.x message.
+
+    Attributes:
+        start_line: the request line or status line exactly as sent, without
+            its line ending (``"HTTP/1.0 200 ok"``).
+        headers: (name, value) pairs in order, names in the sender's case,
+            values without surrounding whitespace.
+        body: the body as delivered: de-chunked, not decoded further
+            (a ``Content-Encoding`` such as gzip is left as it is).
+        trailers: trailer fields of a chunked body.
+        framing: how the body length was decided: ``"content-length"``,
+            ``"chunked"``, ``"close"`` (read until the connection closed) or
+            ``"none"`` (no body by the rules, e.g. a GET or a 304).
+        complete: the message ended where its framing says it must; False
+            when the stream ended first.
+        offset: where the message (its start line) begins in its stream.
+        end: where it ends.
+        direction: who sent it.
+    """
+
+    start_line: str
+    headers: Headers
+    body: bytes
+    trailers: Headers
+    framing: str
+    complete: bool
+    offset: int
+    end: int
+    direction: Direction
+
+    @property
+    def body_sha256(self) -> str:
+        """SHA-256 of :attr:`body` (hex)."""
+        return hashlib.sha256(self.body).hexdigest()
+
+    def header(self, name: str) -> str | None:
+        """The first value of header *name* (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRequest(HttpMessage):
+    """A request; ``method``, ``target`` and ``version`` as h11 parsed them."""
+
+    method: str
+    target: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpResponse(HttpMessage):
+    """A final (non-1xx) response; ``status``, ``reason`` and ``version`` as parsed.
+
+    Attributes:
+        informational: start lines of the 1xx responses that came before it.
+    """
+
+    status: int
+    reason: str
+    version: str
+    informational: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpExchange:
+    """A request and its response (None when the stream ended before it)."""
+
+    request: HttpRequest
+    response: HttpResponse | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpConversation:
+    """The HTTP of one connection.
+
+    Attributes:
+        protocol: ``"HTTP/1.1"`` (also for HTTP/1.0 messages), ``"HTTP/2"``
+            (not decoded), or None when the streams are not HTTP.
+        exchanges: request/response pairs, in order.
+        warnings: located, one-line problems (a malformed message, HTTP/2).
+    """
+
+    protocol: str | None
+    exchanges: tuple[HttpExchange, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def looks_like_http(data: bytes) -> bool:
+    """Whether *data* starts with an HTTP/1.x request line (after optional empty lines)."""
+    return _REQUEST_LINE.match(bytes(data[:8192]).lstrip(b"\r\n")) is not None
+
+
+def _warning(message: str, direction: Direction, offset: int, field: str) -> str:
+    return str(DecodeError(message, direction=str(direction), offset=offset, field=field))
+
+
+def _skip_empty_lines(data: bytes, pos: int) -> int:
+    # RFC 9112 §2.2: a recipient SHOULD ignore at least one empty line (CRLF)
+    # received prior to the request-line; h11 does not, so we do.
+    while data.startswith(b"\r\n", pos) or data.startswith(b"\n", pos):
+        pos += 2 if data.startswith(b"\r\n", pos) else 1
+    return pos
+
+
+def _start_line(head: bytes) -> str:
+    line = head.split(b"\n", 1)[0]
+    return _text(line[:-1] if line.endswith(b"\r") else line)
+
+
+def _framing(headers, body_allowed: bool, *, request: bool) -> str:
+    """How the body length is decided, RFC 9112 §6.3 (what h11 applied)."""
+    if not body_allowed:
+        return "none"
+    values = {bytes(k): bytes(v).lower() for k, v in headers}  # h11 lower-cases names
+    if b"chunked" in values.get(b"transfer-encoding", b""):
+        return "chunked"
+    if b"content-length" in values:
+        return "content-length"
+    return "none" if request else "close"
+
+
+def _response_has_body(method: bytes, status: int) -> bool:
+    # RFC 9112 §6.3 rules 1 and 2: no body in a response to HEAD, in 1xx, 204
+    # and 304 responses, nor in a 2xx response to CONNECT.
+    if method == b"HEAD" or status < 200 or status in (204, 304):
+        return False
+    return not (method == b"CONNECT" and 200 <= status < 300)
+
+
+def _pairs(headers) -> Headers:
+    return tuple((_text(k), _text(v)) for k, v in headers.raw_items())
+
+
+class _Reader:
+    """Pulls one message out of a stream with a fresh h11 connection (private)."""
+
+    def __init__(self, conn: h11.Connection, data: bytes, pos: int, closed: bool) -> None:
+        self.conn = conn
+        self.fed = len(data) - pos
+        conn.receive_data(data[pos:])
+        if closed:
+            conn.receive_data(b"")
+        self.base = pos
+
+    @property
+    def position(self) -> int:
+        """Stream offset of the first byte h11 has not consumed yet."""
+        return self.base + self.fed - len(self.conn.trailing_data[0])
+
+    def next(self):
+        return self.conn.next_event()
+
+
+def _read_body(reader: _Reader) -> tuple[bytes, Headers, bool]:
+    """Data events up to EndOfMessage: (body, trailers, complete)."""
+    body = bytearray()
+    while True:
+        event = reader.next()
+        if isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            return bytes(body), _pairs(event.headers), True
+        else:  # NEED_DATA (stream ended), ConnectionClosed, PAUSED
+            return bytes(body), (), False
+
+
+def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
+    reader = _Reader(h11.Connection(h11.SERVER), data, pos, closed)
+    event = reader.next()
+    if not isinstance(event, h11.Request):
+        return None
+    head_end = reader.position
+    body, trailers, complete = _read_body(reader)
+    return HttpRequest(
+        start_line=_start_line(data[pos:head_end]), headers=_pairs(event.headers),
+        body=body, trailers=trailers, framing=_framing(event.headers, True, request=True),
+        complete=complete, offset=pos, end=reader.position,
+        direction=Direction.CLIENT_TO_SERVER, method=_text(event.method),
+        target=_text(event.target), version=_text(event.http_version),
+    )
+
+
+def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpResponse | None:
+    conn = h11.Connection(h11.CLIENT)
+    # Tell h11 which method the request used (HEAD / CONNECT change the framing);
+    # the bytes it would send are discarded.
+    conn.send(h11.Request(method=method, target=b"/", headers=[(b"Host", b"observer")]))
+    conn.send(h11.EndOfMessage())
+    reader = _Reader(conn, data, pos, closed)
+    informational: list[str] = []
+    start = pos
+    while True:
+        before = reader.position
+        event = reader.next()
+        if isinstance(event, h11.InformationalResponse):
+            informational.append(_start_line(data[before:reader.position]))
+            continue
+        break
+    if not isinstance(event, h11.Response):
+        return None
+    start = before
+    head_end = reader.position
+    body_allowed = _response_has_body(method, event.status_code)
+    body, trailers, complete = _read_body(reader)
+    return HttpResponse(
+        start_line=_start_line(data[start:head_end]), headers=_pairs(event.headers),
+        body=body, trailers=trailers, framing=_framing(event.headers, body_allowed, request=False),
+        complete=complete, offset=start, end=reader.position,
+        direction=Direction.SERVER_TO_CLIENT, status=event.status_code,
+        reason=_text(event.reason), version=_text(event.http_version),
+        informational=tuple(informational),
+    )
+
+
+def parse_http(client: bytes, server: bytes, *, client_closed: bool = True,
+               server_closed: bool = True, alpn: str | None = None) -> HttpConversation:
+    """The HTTP/1.1 exchanges of one connection.
+
+    Args:
+        client: everything the client sent (decrypted application data, or
+            the TCP payload of a plain connection).
+        server: everything the server sent.
+        client_closed / server_closed: whether that side's stream was seen
+            to end (TCP FIN or RST, TLS close_notify).  A body delimited by
+            the close is complete only when the server's end was seen.
+        alpn: the negotiated ALPN protocol, if any (``"h2"`` → not decoded).
+
+    Returns:
+        The conversation; requests are paired with responses in order
+        (RFC 9112 §9.3: responses come in the order of the requests).
+    """
+    client, server = bytes(client), bytes(server)
+    if alpn == "h2" or client.startswith(HTTP2_PREFACE):
+        return HttpConversation(protocol="HTTP/2", warnings=(
+            _warning("HTTP/2 is not decoded", Direction.CLIENT_TO_SERVER, 0, "HTTP/2"),))
+    if not looks_like_http(client):
+        warnings = ()
+        if alpn == "http/1.1" and client:
+            warnings = (_warning("ALPN says http/1.1 but the client's data is not an HTTP/1.x "
+                                 "request", Direction.CLIENT_TO_SERVER, 0, "HTTP request"),)
+        return HttpConversation(protocol=None, warnings=warnings)
+
+    warnings: list[str] = []
+    exchanges: list[HttpExchange] = []
+    cpos = spos = 0
+    server_ok = True
+    while True:
+        cpos = _skip_empty_lines(client, cpos)
+        if cpos >= len(client):
+            break
+        try:
+            request = _read_request(client, cpos, client_closed)
+        except h11.RemoteProtocolError as exc:
+            warnings.append(_warning(f"malformed HTTP request: {exc}", Direction.CLIENT_TO_SERVER,
+                                     cpos, "HTTP request"))
+            break
+        if request is None:
+            warnings.append(_warning("the client's data ends inside a request head",
+                                     Direction.CLIENT_TO_SERVER, cpos, "HTTP request"))
+            break
+        cpos = request.end
+        response = None
+        if server_ok and spos < len(server):
+            try:
+                response = _read_response(server, spos, server_closed, request.method.encode("latin-1"))
+            except h11.RemoteProtocolError as exc:
+                warnings.append(_warning(f"malformed HTTP response: {exc}",
+                                         Direction.SERVER_TO_CLIENT, spos, "HTTP response"))
+                server_ok = False
+            else:
+                if response is None:
+                    warnings.append(_warning("the server's data ends inside a response head",
+                                             Direction.SERVER_TO_CLIENT, spos, "HTTP response"))
+                    server_ok = False
+                else:
+                    spos = response.end
+        if response is not None and not response.complete:
+            why = ("the connection's close was not seen" if response.framing == "close"
+                   else "the stream ended first")
+            warnings.append(_warning(f"response body incomplete ({why}): {len(response.body)} "
+                                     "bytes seen", Direction.SERVER_TO_CLIENT, response.offset,
+                                     "HTTP response body"))
+        if not request.complete:
+            warnings.append(_warning("request body incomplete (the stream ended first)",
+                                     Direction.CLIENT_TO_SERVER, request.offset, "HTTP request body"))
+        exchanges.append(HttpExchange(request=request, response=response))
+        if response is not None and response.status == 101:
+            warnings.append(_warning("protocol switched (101 Switching Protocols); "
+                                     "the rest is not HTTP/1.1", Direction.SERVER_TO_CLIENT,
+                                     response.offset, "HTTP response"))
+            break
+        if request.method == "CONNECT" and response is not None and 200 <= response.status < 300:
+            break
+        if not request.complete or (response is not None and not response.complete):
+            break
+    return HttpConversation(protocol="HTTP/1.1", exchanges=tuple(exchanges),
+                            warnings=tuple(warnings))
