@@ -238,6 +238,11 @@ class ConnectionInfo:
     sni: str
     client_random: str  # hex
     response_body_len: int
+    request_line: str
+    request_sha256: str  # of the client's application data (the request)
+    response_sha256: str  # of the server's application data (the response)
+    body_sha256: str
+    server_records: int  # application data records from the server
 
 
 def client_hello(sni: str, client_random: bytes, session_id: bytes, key_share: bytes) -> bytes:
@@ -371,7 +376,14 @@ def build_connection(index: int, rng: random.Random, pki: Pki, keylog: list[str]
         (S, s_ap_seal.seal(21, close_notify), "fin"),
     ]
     cip, cport = client_for(index)
-    info = ConnectionInfo(index, f"{cip}:{cport}", f"{server_for(index)}:443", sni, cr, body_len)
+    info = ConnectionInfo(
+        index, f"{cip}:{cport}", f"{server_for(index)}:443", sni, cr, body_len,
+        request_line=request.split(b"\r\n", 1)[0].decode(),
+        request_sha256=hashlib.sha256(request).hexdigest(),
+        response_sha256=hashlib.sha256(response).hexdigest(),
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        server_records=-(-len(response) // record_size),
+    )
     return flights, info
 
 

@@ -152,3 +152,28 @@ def test_tlsdoc_show_agrees_with_the_synthesiser(synthetic):
         assert tls["client_random"] == info.client_random
         assert tls["handshake"]["client"][0] == "ClientHello"
         assert tls["handshake"]["server"][0] == "ServerHello"
+
+
+def test_tlsdoc_decrypt_agrees_with_the_synthesiser(synthetic):
+    doc = tlsdoc_json("decrypt", synthetic.pcap, "--keylog", synthetic.keylog)
+    conns = doc["connections"]
+    assert len(conns) == CONNECTIONS
+    assert doc["warnings"] == []
+    expected = {i.client: i for i in synthetic.infos}
+    for conn in conns:
+        info = expected[conn["client"]]
+        tls = conn["tls"]
+        assert tls["decrypted"] is True
+        assert tls["alpn"] == "http/1.1"
+        assert tls["handshake"] == {
+            "client": ["ClientHello", "Finished"],
+            "server": ["ServerHello", "EncryptedExtensions", "Certificate", "CertificateVerify",
+                       "Finished", "NewSessionTicket", "NewSessionTicket"],
+        }
+        app = conn["application_data"]
+        assert app["client"]["records"] == 1
+        assert app["client"]["sha256"] == info.request_sha256
+        assert app["server"]["records"] == info.server_records
+        assert app["server"]["sha256"] == info.response_sha256
+        assert conn["http"] == [{"request": info.request_line, "response": "HTTP/1.1 200 OK",
+                                 "body_sha256": info.body_sha256}]
