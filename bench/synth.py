@@ -68,6 +68,8 @@ __all__ = ["Summary", "ConnectionInfo", "synthesise", "sni_for", "main"]
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_CONNECTIONS = 50_000
 DEFAULT_CONCURRENT = 50
+#: Bumped whenever the bytes written change, so bench/run.py does not reuse a stale file.
+FORMAT = 2
 MSS = 1460
 HASH_LEN = 32  # SHA-256, for TLS_AES_128_GCM_SHA256
 SUITE = 0x1301  # TLS_AES_128_GCM_SHA256
@@ -172,8 +174,11 @@ def _plain_record(content_type: int, version: int, data: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Pki:
-    chain_der: tuple[bytes, ...]  # leaf first
+    chain_der: tuple[bytes, ...]  # leaf first, root last
     leaf_key: ec.EllipticCurvePrivateKey
+
+    def root_pem(self) -> bytes:
+        return x509.load_der_x509_certificate(self.chain_der[-1]).public_bytes(serialization.Encoding.PEM)
 
 
 def make_pki(rng: random.Random) -> Pki:
@@ -190,21 +195,29 @@ def make_pki(rng: random.Random) -> Pki:
     start = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
     end = _dt.datetime(2035, 1, 1, tzinfo=_dt.timezone.utc)
 
-    def cert(subject: str, pub_key, issuer: str, issuer_key, *, ca: bool, sans: list[str] | None = None):
+    def cert(subject: str, key_pair, issuer: str, issuer_key, *, ca: bool, sans: list[str] | None = None):
+        public = key_pair.public_key()
         builder = (
             x509.CertificateBuilder()
             .subject_name(name(subject))
             .issuer_name(name(issuer))
-            .public_key(pub_key.public_key())
+            .public_key(public)
             .serial_number(rng.getrandbits(63) + 1)
             .not_valid_before(start)
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                           critical=False)
+            .add_extension(x509.KeyUsage(
+                digital_signature=not ca, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                encipher_only=False, decipher_only=False), critical=True)
         )
         if sans:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False
-            )
+            ).add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         return builder.sign(issuer_key, hashes.SHA384() if ca else hashes.SHA256(), ecdsa_deterministic=True)
 
     root_key, inter_key, leaf_key = key(ec.SECP384R1()), key(ec.SECP384R1()), key(ec.SECP256R1())
@@ -488,6 +501,7 @@ class Summary:
     pcap: str = ""
     keylog: str = ""
     infos: list[ConnectionInfo] = field(default_factory=list)
+    ca_pem: bytes = b""  # the demo root, for `tlsdoc verify --ca` (not written to disk)
 
 
 def _merge(connections: int, concurrent: int, rng: random.Random, pki: Pki, keylog: list[str],
@@ -519,7 +533,7 @@ def synthesise(pcap_path: str | Path, keylog_path: str | Path, connections: int 
     rng = random.Random(seed)
     pki = make_pki(rng)
     began = time.monotonic()
-    summary = Summary(pcap=str(pcap_path), keylog=str(keylog_path))
+    summary = Summary(pcap=str(pcap_path), keylog=str(keylog_path), ca_pem=pki.root_pem())
     keylog: list[str] = []
     infos = summary.infos if keep_infos else None
     pcap_path, keylog_path = Path(pcap_path), Path(keylog_path)
@@ -561,7 +575,7 @@ def synthesise(pcap_path: str | Path, keylog_path: str | Path, connections: int 
 
 
 def default_paths(connections: int, directory: Path = DATA_DIR) -> tuple[Path, Path]:
-    stem = f"synth-{connections}"
+    stem = f"synth{FORMAT}-{connections}"
     return directory / f"{stem}.pcap", directory / f"{stem}.keys"
 
 

@@ -177,3 +177,15 @@ def test_tlsdoc_decrypt_agrees_with_the_synthesiser(synthetic):
         assert app["server"]["sha256"] == info.response_sha256
         assert conn["http"] == [{"request": info.request_line, "response": "HTTP/1.1 200 OK",
                                  "body_sha256": info.body_sha256}]
+
+
+def test_tlsdoc_verify_passes_every_check(synthetic, tmp_path):
+    """The synthesiser's Finished MACs, CertificateVerify and chain are real."""
+    ca = tmp_path / "root.pem"
+    ca.write_bytes(synthetic.ca_pem)
+    doc = tlsdoc_json("verify", synthetic.pcap, "--keylog", synthetic.keylog, "--ca", str(ca))
+    assert len(doc["connections"]) == CONNECTIONS
+    for conn in doc["connections"]:
+        checks = {c["name"]: c["status"] for c in conn["checks"]}
+        assert checks == {"client Finished": "passed", "server Finished": "passed",
+                          "CertificateVerify": "passed", "chain": "passed"}, conn["checks"]
