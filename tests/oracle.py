@@ -106,3 +106,171 @@ def tls_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dict[int, dic
 
 VERSION_LABELS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1",
                   0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+
+
+def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dict[int, dict]:
+    """Per tcp.stream, what tshark sees once it decrypts with *keylog* / *rsa_key*.
+
+    ``messages``: every handshake message name per side, in order, including
+    the ones inside encrypted records (a HelloRetryRequest is named as such);
+    ``app_records``: the number of records whose (inner) content type is
+    application data, per side; ``requests``: the HTTP request lines
+    (``"GET /index.html HTTP/1.1"``); ``responses``: the HTTP status lines
+    (``"HTTP/1.1 200 OK"``).  Records tshark could not decrypt keep their
+    outer type, so compare app_records only where decryption is expected.
+
+    Added next to :func:`tls_view` (which is left as it is) for the decrypt
+    comparisons of ``tests/test_corpus.py``.
+    """
+    fields = [
+        "tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "tcp.flags.syn", "tcp.flags.ack",
+        "ip.dst", "ipv6.dst", "tcp.dstport", "tls.record.content_type",
+        "tls.handshake.type", "tls.handshake.random",
+        "http.request.method", "http.request.uri", "http.request.version",
+        "http.response.version", "http.response.code", "http.response.phrase",
+    ]
+    streams: dict[int, dict] = defaultdict(lambda: {
+        "client": None, "server": None, "messages": {"client": [], "server": []},
+        "app_records": {"client": 0, "server": 0}, "requests": [], "responses": [],
+    })
+    rows = run_tshark(capture, fields, keylog=keylog, rsa_key=rsa_key,
+                      extra=["-o", "http.desegment_body:FALSE"])
+    for row in rows:
+        row += [""] * (len(fields) - len(row))
+        (stream, src4, src6, sport, syn, ack, dst4, dst6, dport, ctypes, types, randoms,
+         methods, uris, req_versions, resp_versions, codes, phrases) = row
+        s = streams[int(stream)]
+        src = f"{src4}:{sport}" if src4 else f"[{src6}]:{sport}"
+        dst = f"{dst4}:{dport}" if dst4 else f"[{dst6}]:{dport}"
+        if syn == "1" and ack == "0" and s["client"] is None:
+            s["client"], s["server"] = src, dst
+        if s["client"] is None:
+            continue
+        side = "client" if src == s["client"] else "server"
+        if ctypes:
+            s["app_records"][side] += sum(1 for t in ctypes.split(",") if t == "23")
+        if types:
+            r_iter = iter(randoms.split(",") if randoms else [])
+            for t in (int(x) for x in types.split(",")):
+                name = HANDSHAKE_NAMES.get(t, f"type {t}")
+                if t in (1, 2):
+                    rnd = next(r_iter, None)
+                    if t == 2 and rnd == HRR_RANDOM:
+                        name = "HelloRetryRequest"
+                s["messages"][side].append(name)
+        if methods:
+            for m, u, v in zip(methods.split(","), uris.split(","), req_versions.split(",")):
+                s["requests"].append(f"{m} {u} {v}")
+        if codes:
+            phrase_list = phrases.split(",") if phrases else []
+            for i, (v, c) in enumerate(zip(resp_versions.split(","), codes.split(","))):
+                phrase = phrase_list[i] if i < len(phrase_list) else ""
+                s["responses"].append(f"{v} {c} {phrase}".rstrip())
+    return dict(streams)
+
+
+# -- decryption ---------------------------------------------------------------------------
+#
+# With keys, tshark decrypts and dissects what is inside.  These helpers
+# return, per tcp.stream, what tlsdoc's `decrypt --json` must agree with.
+# The HTTP preferences follow TOOLCHAIN.md: `http.desegment_body:FALSE` so
+# that a response delimited by the close of the connection (openssl s_server
+# -WWW sends no Content-Length) is dissected at all.
+
+HTTP_PREFS = ["-o", "http.desegment_body:FALSE"]
+
+
+def _endpoint(ip4: str, ip6: str, port: str) -> str:
+    return f"{ip4}:{port}" if ip4 else f"[{ip6}]:{port}"
+
+
+def app_data_records(capture, *, keylog=None, rsa_key=None) -> dict[int, dict[str, int]]:
+    """Per tcp.stream and side: how many records tshark shows as application_data (23).
+
+    Once decrypted, ``tls.record.content_type`` is a TLS 1.3 record's inner type.
+    """
+    view = tls_view(capture, keylog=keylog, rsa_key=rsa_key)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"client": 0, "server": 0})
+    rows = run_tshark(capture, ["tcp.stream", "ip.src", "ipv6.src", "tcp.srcport",
+                                "tls.record.content_type"], keylog=keylog, rsa_key=rsa_key)
+    for row in rows:
+        row += [""] * (5 - len(row))
+        stream, src4, src6, sport, types = row
+        if not types or int(stream) not in view:
+            continue
+        side = "client" if _endpoint(src4, src6, sport) == view[int(stream)]["client"] else "server"
+        counts[int(stream)][side] += sum(1 for t in types.split(",") if t == "23")
+    return dict(counts)
+
+
+def follow_tls(capture, stream: int, client: str, *, keylog=None, rsa_key=None) -> dict[str, bytes]:
+    """The decrypted application data of one tcp.stream, per side (``-z follow,tls,raw``).
+
+    tshark 4.0 prints one hex line per chunk: lines of the first node that
+    sent data ("Node 0") unindented, the other node's indented by a tab.
+
+    Args:
+        client: the client's ``ip:port`` (to tell which node is which).
+    """
+    tshark = require_tool("tshark")
+    cmd = [tshark, "-n", "-r", str(capture), *BASE_PREFS]
+    if keylog:
+        cmd += ["-o", f"tls.keylog_file:{keylog}"]
+    if rsa_key:
+        cmd += ["-o", f'uat:rsa_keys:"{rsa_key}",""']
+    cmd += ["-q", "-z", f"follow,tls,raw,{stream}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout
+    node0 = None
+    data = {"client": bytearray(), "server": bytearray()}
+    body = False
+    for line in out.splitlines():
+        if line.startswith("Node 0: "):
+            node0 = line[len("Node 0: "):].strip()
+            continue
+        if line.startswith("Node 1:"):
+            body = True
+            continue
+        if not body or line.startswith("====") or not line.strip():
+            continue
+        first_is_client = node0 == client
+        indented = line.startswith("\t")
+        side = "client" if first_is_client != indented else "server"
+        data[side] += bytes.fromhex(line.strip())
+    return {side: bytes(value) for side, value in data.items()}
+
+
+def http_lines(capture, *, keylog=None, rsa_key=None) -> dict[int, dict[str, list[str]]]:
+    """Per tcp.stream: the request lines and status lines tshark dissects, in order.
+
+    Rebuilt from tshark's fields (``method SP uri SP version`` and
+    ``version SP code SP phrase``), which is the start line when it uses
+    single spaces, as every bundled capture does.
+    """
+    fields = ["tcp.stream", "http.request.method", "http.request.uri", "http.request.version",
+              "http.response.version", "http.response.code", "http.response.phrase"]
+    out: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"requests": [], "responses": []})
+    for row in run_tshark(capture, fields, keylog=keylog, rsa_key=rsa_key,
+                          display_filter="http", extra=HTTP_PREFS):
+        row += [""] * (len(fields) - len(row))
+        stream, method, uri, version, rversion, code, phrase = row
+        if method:
+            out[int(stream)]["requests"].append(f"{method} {uri} {version}")
+        if code:
+            out[int(stream)]["responses"].append(f"{rversion} {code} {phrase}")
+    return dict(out)
+
+
+def http_body_hashes(capture, directory: Path, *, keylog=None, rsa_key=None) -> list[str]:
+    """SHA-256 of every HTTP object tshark exports (``--export-objects http``), sorted."""
+    import hashlib
+
+    tshark = require_tool("tshark")
+    directory.mkdir(parents=True, exist_ok=True)
+    cmd = [tshark, "-n", "-r", str(capture), *BASE_PREFS, *HTTP_PREFS]
+    if keylog:
+        cmd += ["-o", f"tls.keylog_file:{keylog}"]
+    if rsa_key:
+        cmd += ["-o", f'uat:rsa_keys:"{rsa_key}",""']
+    cmd += ["-q", "--export-objects", f"http,{directory}"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    return sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.iterdir())
