@@ -74,11 +74,12 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 # Names no inventory can resolve offline, or that are private on purpose:
-# Sphinx's and docutils' own classes (no inventory shipped for them),
-# private helpers (``tlsdoc.handshake._Piece``), and the ``Warn`` callback
-# alias of capture/tcp.  Anything else unresolved fails the build (-n -W).
+# classes of Sphinx, docutils, h11 and dpkt (Debian ships no documentation
+# inventory for them, and we download none), private helpers
+# (``tlsdoc.handshake._Piece``), and the ``Warn`` callback alias of
+# capture/tcp.  Anything else unresolved fails the build (-n -W).
 nitpick_ignore_regex = [
-    ("py:class", r"(sphinx|docutils)\..*"),
+    ("py:.*", r"(sphinx|docutils|h11|dpkt)\..*"),
     ("py:.*", r"(.*\.)?_[A-Za-z]\w*"),
     ("py:class", r"Warn"),
     # Key log labels are plain string constants without a doc comment, so

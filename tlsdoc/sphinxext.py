@@ -26,8 +26,8 @@ Every role and directive names what it shows with a *reference*::
     dot-separated steps from there: attribute names (``tcp.handshake.syn``),
     integer indexes into tuples (``tcp.client.1``, ``-1`` for the last),
     keys of mappings (an enum key matches its ``value`` or ``name``, so
-    ``records.client`` works).  Names starting with ``_`` and methods are
-    refused: a path reads values, it never calls code.  An empty path is
+    ``records.client`` works).  A step cannot start with ``_`` and methods
+    are refused: a path reads public values, it never calls code.  An empty path is
     the source itself (``manifest:``).
 ``FILTER``
     applied left to right, see :data:`FILTERS` (``hex``, ``count``, ``ms``,
@@ -57,6 +57,8 @@ Role and directives
     its real output.
 ``tls-cli-help``
     the help of every ``tlsdoc`` command, from :func:`tlsdoc.cli.build_parser`.
+``tls-api MODULE…`` (in ``eval-rst``)
+    autodoc for those modules; ``*`` for every module not listed yet.
 
 Failures
 --------
@@ -80,6 +82,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import importlib
 import io
 import re
 import shlex
@@ -97,7 +100,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 import tlsdoc
-from tlsdoc import analysis, capture, manifest
+from tlsdoc import capture, manifest
 from tlsdoc.errors import TlsdocError
 from tlsdoc.render import hexdump, ladder, tables
 
@@ -157,7 +160,8 @@ def parse_reference(text: str) -> Reference:
             raise DocumentError(f"{text!r}: {step!r} is not a path step (a name or an integer)")
     filters = []
     for item in match["filters"].split("|")[1:]:
-        name, _, arg = item.strip().partition(":")
+        name, _, arg = item.partition(":")
+        name = name.strip()
         if name not in FILTERS:
             raise DocumentError(
                 f"{text!r}: unknown filter {name!r} (known: {', '.join(sorted(FILTERS))})"
@@ -190,8 +194,6 @@ def _step(value: Any, step: str, where: str) -> Any:
         for key, item in value.items():
             if key == step or getattr(key, "value", None) == step or getattr(key, "name", None) == step:
                 return item
-    if step.startswith("_"):
-        raise DocumentError(f"{where}: {step!r} is private")
     try:
         result = getattr(value, step)
     except AttributeError:
@@ -305,8 +307,8 @@ class _Source:
     manifest: Path
 
 
-def _captures_dir(app: Sphinx) -> Path:
-    return (Path(app.confdir) / app.config.tlsdoc_captures).resolve()
+def _captures_dir(config) -> Path:
+    return (Path(config.tlsdoc_root) / config.tlsdoc_captures).resolve()
 
 
 def _mtime(path: Path) -> int:
@@ -321,13 +323,14 @@ def _load_manifest(path: Path, mtime: int) -> manifest.Manifest:
     return manifest.load_manifest(path)
 
 
-def manifest_of(app: Sphinx) -> manifest.Manifest:
-    path = _captures_dir(app) / manifest.MANIFEST_NAME
+def manifest_of(config) -> manifest.Manifest:
+    """The captures' manifest (``tlsdoc_captures``/MANIFEST), loaded once per change."""
+    path = _captures_dir(config) / manifest.MANIFEST_NAME
     return _load_manifest(path, _mtime(path))
 
 
-def _source(app: Sphinx, name: str) -> _Source:
-    found = manifest_of(app)
+def _source(config, name: str) -> _Source:
+    found = manifest_of(config)
     for entry in found.captures():
         if entry.claims is not None and entry.claims.scenario == name:
             keylog = found.resolve(entry.claims.keylog) if entry.claims.keylog else None
@@ -336,7 +339,12 @@ def _source(app: Sphinx, name: str) -> _Source:
     raise DocumentError(f"no capture named {name!r} in {found.path} (there are: {names})")
 
 
-def _connection(app: Sphinx, source: _Source, index: int) -> analysis.ConnectionAnalysis:
+def _connection(source: _Source, index: int):
+    """A :class:`tlsdoc.analysis.ConnectionAnalysis` of a bundled capture."""
+    # Imported here: the pipeline pulls in cryptography, and a build that
+    # reads no chapter with captures should not pay for it.
+    from tlsdoc import analysis
+
     # analyze() caches per process, keyed by path, size and mtime.
     result = analysis.analyze(source.capture, keylog=source.keylog)
     return result.connection(index)
@@ -360,14 +368,17 @@ def _frames_and_segments(path: Path, mtime: int) -> tuple[dict[int, bytes], tupl
     return frames, tuple(segments)
 
 
-def resolve(app: Sphinx, reference: Reference) -> tuple[Any, list[Path]]:
-    """The value a reference names, and the files it was computed from."""
+def resolve(config, reference: Reference) -> tuple[Any, list[Path]]:
+    """The value a reference names, and the files it was computed from.
+
+    *config* is the Sphinx config (``tlsdoc_root``, ``tlsdoc_captures``).
+    """
     if reference.source == "manifest":
-        value: Any = manifest_of(app)
+        value: Any = manifest_of(config)
         deps = [value.path]
     else:
-        source = _source(app, reference.source)
-        value = _connection(app, source, reference.connection)
+        source = _source(config, reference.source)
+        value = _connection(source, reference.connection)
         deps = [p for p in (source.capture, source.keylog, source.manifest) if p is not None]
     where = reference.text
     for step in reference.path:
@@ -384,10 +395,10 @@ def _apply_filters(value: Any, reference: Reference) -> Any:
     return value
 
 
-def value_text(app: Sphinx, text: str) -> tuple[str, list[Path]]:
+def value_text(config, text: str) -> tuple[str, list[Path]]:
     """The prose text of a ``{tls}`` reference, and its dependencies."""
     reference = parse_reference(text)
-    value, deps = resolve(app, reference)
+    value, deps = resolve(config, reference)
     value = _apply_filters(value, reference)
     try:
         return _format(value), deps
@@ -511,7 +522,7 @@ class TlsRole(SphinxRole):
 
     def run(self):
         try:
-            text, deps = value_text(self.env.app, self.text)
+            text, deps = value_text(self.config, self.text)
         except TlsdocError as exc:
             _warn(str(exc), self.get_location())
             return [nodes.problematic(self.rawtext, self.rawtext)], []
@@ -544,7 +555,7 @@ class _Directive(SphinxDirective):
 
     def resolve(self, text: str) -> tuple[Any, list[Path]]:
         reference = parse_reference(text)
-        value, deps = resolve(self.env.app, reference)
+        value, deps = resolve(self.config, reference)
         return _apply_filters(value, reference), deps
 
 
@@ -561,7 +572,7 @@ class TlsBytes(_Directive):
                 f"{reference.text}: no annotated bytes for a {type(value).__name__} "
                 "(supported: a TCP handshake packet, e.g. tcp.handshake.syn)"
             )
-        source = _source(self.env.app, reference.source)
+        source = _source(self.config, reference.source)
         header, segment = _tcp_header(source.capture, value.frame)
         try:
             fields = hexdump.tcp_header_fields(
@@ -664,8 +675,8 @@ class TlsLadder(_Directive):
         reference = parse_reference(text if ":" in text else text + ":")
         if reference.source == "manifest" or reference.path:
             raise DocumentError(f"{text}: a ladder takes a capture (and connection), e.g. tls13 or tls13#1")
-        source = _source(self.env.app, reference.source)
-        connection = _connection(self.env.app, source, reference.connection)
+        source = _source(self.config, reference.source)
+        connection = _connection(source, reference.connection)
         _frames, segments = _frames_and_segments(source.capture, _mtime(source.capture))
         frames = _frame_range(self.options["frames"]) if "frames" in self.options else None
         labels = ladder.tls_labels(connection.tls) if connection.tls is not None else None
@@ -691,7 +702,7 @@ class TlsRun(_Directive):
         argv = shlex.split(command)
         if not argv or argv[0] != "tlsdoc":
             raise DocumentError(f"{command!r}: a tls-run command starts with 'tlsdoc'")
-        root = Path(self.env.app.confdir)
+        root = Path(self.config.tlsdoc_root)
         out, err = io.StringIO(), io.StringIO()
         # Paths in the command are relative to the repository root, as a reader types them.
         with contextlib.chdir(root), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -771,30 +782,105 @@ def _undo_inline_type(app, what, name, obj, options, lines) -> None:
             return
 
 
+_RUST_BINDINGS = "cryptography.hazmat.bindings._rust."
+
+
 def _resolve_unqualified(app, env, node, contnode):
     """Resolve a bare Python name (``CaptureError``) when exactly one documented object has it.
 
     Docstrings name their exceptions and types the way the code imports
     them; this finds ``tlsdoc.errors.CaptureError`` for ``CaptureError``.
-    Ambiguous or unknown names stay unresolved, and ``-n`` reports them.
+    A public name of the current module that autodoc does not list (a
+    constant without a doc comment) links to the module.  Ambiguous or unknown names stay unresolved, and ``-n``
+    reports them.
     """
     if node.get("refdomain") != "py":
         return None
     target = node.get("reftarget", "")
+    if target.startswith(_RUST_BINDINGS) and "sphinx.ext.intersphinx" in app.extensions:
+        # cryptography's classes live in its Rust bindings; type hints name
+        # them there, its documentation under the public module.
+        from sphinx.ext import intersphinx
+
+        public = node.deepcopy()
+        public["reftarget"] = "cryptography." + target[len(_RUST_BINDINGS):]
+        return intersphinx.missing_reference(app, env, public, contnode)
     if not target or "." in target:
         return None
     domain = env.get_domain("py")
     matches = [name for name in domain.objects if name.rsplit(".", 1)[-1] == target]
-    if len(matches) != 1:
-        return None
-    return domain.resolve_xref(
-        env, node["refdoc"], app.builder, node["reftype"], matches[0], node, contnode
-    )
+    if len(matches) == 1:
+        return domain.resolve_xref(
+            env, node["refdoc"], app.builder, node["reftype"], matches[0], node, contnode
+        )
+    # A public constant without a doc comment is not an object of its own:
+    # link to the module that defines it instead.
+    module = node.get("py:module")
+    if module in public_modules() and not target.startswith("_") and hasattr(
+        importlib.import_module(module), target
+    ):
+        return domain.resolve_xref(env, node["refdoc"], app.builder, "mod", module, node, contnode)
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def public_modules() -> tuple[str, ...]:
+    """Every module of the tlsdoc package (``__main__`` aside), by name."""
+    import pkgutil
+
+    names = ["tlsdoc"]
+    for info in pkgutil.walk_packages([str(_PACKAGE)], prefix="tlsdoc."):
+        if not info.name.rsplit(".", 1)[-1].startswith("_"):
+            names.append(info.name)
+    return tuple(sorted(names))
+
+
+class TlsApi(SphinxDirective):
+    """``.. tls-api:: MODULE ...`` (inside ``eval-rst``): autodoc for these modules.
+
+    ``*`` stands for every module of the package not yet listed on the
+    page, so a module added to ``tlsdoc`` appears in the API reference
+    without anyone editing it.
+    """
+
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def run(self):
+        seen = self.env.temp_data.setdefault("tlsdoc_api_listed", set())
+        names = self.arguments[0].split()
+        if names == ["*"]:
+            # autodoc makes the page depend on each module it documents; a
+            # new module shows up once one of those changes (or on a clean build).
+            names = [name for name in public_modules() if name not in seen]
+        unknown = [name for name in names if name not in public_modules()]
+        if unknown:
+            _warn(f"tls-api: not modules of tlsdoc: {', '.join(unknown)}", self.get_location())
+            names = [name for name in names if name not in unknown]
+        seen.update(names)
+        if not names:
+            return [nodes.paragraph(text="None.")]
+        return self.parse_text_to_nodes("\n\n".join(f".. automodule:: {name}" for name in names))
+
+
+def _connect_autodoc(app: Sphinx) -> None:
+    # autodoc may be loaded after this extension, so look once everything is loaded.
+    if "autodoc-process-docstring" in app.events.events:
+        app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
+
+
+def _default_root(app: Sphinx, config) -> None:
+    if not config.tlsdoc_root:
+        config.tlsdoc_root = str(app.confdir)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    # Where `tlsdoc ...` commands run and relative paths start: the
+    # directory of conf.py unless set.  The captures directory is relative to it.
+    app.add_config_value("tlsdoc_root", None, "", types=[str, type(None)])
     app.add_config_value("tlsdoc_captures", "captures", "env", types=[str])
-    app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
+    app.connect("config-inited", _default_root)
+    app.connect("builder-inited", _connect_autodoc)
     app.connect("missing-reference", _resolve_unqualified)
     app.add_role("tls", TlsRole())
     app.add_directive("tls-bytes", TlsBytes)
@@ -803,6 +889,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tls-ladder", TlsLadder)
     app.add_directive("tls-run", TlsRun)
     app.add_directive("tls-cli-help", TlsCliHelp)
+    app.add_directive("tls-api", TlsApi)
     return {
         "version": tlsdoc.__version__,
         "env_version": 1,

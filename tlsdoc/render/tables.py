@@ -204,4 +204,4 @@ def pieces_table(pieces: Iterable[Piece]) -> Table:
         for p in pieces
         if p.label is not None
     )
-    return Table(("bytes", "hex", "field", "meaning"), rows, (1, 3, 2, 5))
+    return Table(("bytes", "hex", "field", "meaning"), rows, (1, 3, 3, 5))

@@ -1,0 +1,91 @@
+"""Tables: rows from hand-made values; text layout; the wording carries the numbers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace as NS
+
+import pytest
+
+from tlsdoc.capture import TcpOption, TcpOptionKind
+from tlsdoc.keyschedule import Step
+from tlsdoc.render.hexdump import Field, annotate
+from tlsdoc.render.tables import (
+    Table,
+    captures_table,
+    handshake_table,
+    options_table,
+    pieces_table,
+    steps_table,
+)
+
+
+def test_table_checks_its_shape():
+    with pytest.raises(ValueError):
+        Table(("a", "b"), (("1",),))
+    with pytest.raises(ValueError):
+        Table(("a",), (("1",),), widths=(1, 2))
+
+
+def test_text_layout():
+    table = Table(("name", "n"), (("x", "10"), ("longer", "2")))
+    assert table.text().splitlines() == ["name    n", "──────  ──", "x       10", "longer  2"]
+
+
+def _packet(frame, t_ns, seq, ack, rseq, rack, flags, window, **opts):
+    base = dict(mss=None, window_scale=None, sack_permitted=False, timestamps=None, options=())
+    base.update(opts)
+    return NS(frame=frame, time_ns=t_ns, seq=seq, ack=ack, relative_seq=rseq,
+              relative_ack=rack, flags=flags, window=window, **base)
+
+
+def test_handshake_table():
+    handshake = NS(
+        syn=_packet(1, 1_000_000_000, 1000, 0, 0, None, 0x02, 64240, mss=1460,
+                    sack_permitted=True, window_scale=7),
+        syn_ack=_packet(2, 1_031_250_000, 5000, 1001, 0, 1, 0x12, 65160, mss=1400),
+        ack=None,
+    )
+    rows = handshake_table(handshake).rows
+    assert rows[0] == ("SYN", "1", "0.000", "SYN", "0 (1000)", "— (no ACK flag)", "64240",
+                       "MSS 1460, SACK permitted, window scale 7")
+    assert rows[1][:6] == ("SYN-ACK", "2", "31.250", "SYN, ACK", "0 (5000)", "1 (1001)")
+    assert rows[2][0] == "ACK" and rows[2][1] == "not captured"
+
+
+def test_options_table():
+    table = options_table([
+        TcpOption(TcpOptionKind.MSS, 1460),
+        TcpOption(TcpOptionKind.TIMESTAMPS, (17, 0)),
+        TcpOption(99, b"\xab"),
+    ])
+    assert [r[:3] for r in table.rows] == [("MSS", "2", "4"), ("TIMESTAMPS", "8", "10"),
+                                           ("kind 99", "99", "3")]
+    assert "1460 bytes" in table.rows[0][3]
+    assert "TSval 17" in table.rows[1][3] and "TSecr 0" in table.rows[1][3]
+    assert "ab" in table.rows[2][3]
+
+
+def test_steps_table_shows_labels_as_text_and_bytes_shortened():
+    steps = (
+        Step(name="early_secret", op="HKDF-Extract-SHA256",
+             inputs=(("salt", b""), ("ikm", bytes(32))), output=bytes(range(32))),
+        Step(name="derived", op="HKDF-Expand-Label-SHA256",
+             inputs=(("label", b"derived"), ("context", bytes(32))), output=b"\x01\x02"),
+    )
+    rows = steps_table(steps).rows
+    assert rows[0][0] == "early_secret" and rows[0][1] == "HKDF-Extract-SHA256"
+    assert rows[0][2].splitlines() == ["salt = (empty)", "ikm = 00 00 00 00 … 00 00 00 00 (32 bytes)"]
+    assert rows[0][3] == "00 01 02 03 … 1c 1d 1e 1f (32 bytes)"
+    assert rows[1][2].splitlines()[0] == 'label = "derived"'
+
+
+def test_pieces_table_lists_labelled_pieces_only():
+    pieces = annotate(b"\x16\x03\x01\x00\x05", [Field(0, 1, "type", "handshake"), Field(3, 5, "length")])
+    assert pieces_table(pieces).rows == (("0", "16", "type", "handshake"), ("3–4", "00 05", "length", ""))
+
+
+def test_captures_table():
+    entry = NS(path="a.pcapng", description="what it shows",
+               claims=NS(frames=7, keylog="a.keys", rsa_key=None))
+    manifest = NS(captures=lambda: (entry,))
+    assert captures_table(manifest).rows == (("a.pcapng", "what it shows", "7", "a.keys"),)
