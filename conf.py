@@ -119,6 +119,15 @@ latex_documents = [
 latex_elements = {
     "sphinxsetup": "verbatimforcewraps",  # long hex lines wrap instead of running off the page
     "papersize": "a4paper",
-    "preamble": r"\usepackage{xcolor}",
+    # Sphinx's xelatex defaults (GNU FreeFont), except the monospace font:
+    # FreeMono lacks the ✓ ✗ marks of `tlsdoc verify`; DejaVu Sans Mono
+    # (Debian fonts-dejavu-core) has them, the box drawing and the arrows.
+    "fontpkg": r"""
+\setmainfont{FreeSerif}[Extension=.otf, UprightFont=*, ItalicFont=*Italic,
+  BoldFont=*Bold, BoldItalicFont=*BoldItalic]
+\setsansfont{FreeSans}[Extension=.otf, UprightFont=*, ItalicFont=*Oblique,
+  BoldFont=*Bold, BoldItalicFont=*BoldOblique]
+\setmonofont{DejaVu Sans Mono}[Scale=0.9]
+""",
 }
 latex_show_urls = "footnote"

@@ -757,6 +757,25 @@ class TlsCliHelp(_Directive):
 # ---------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _control_characters(app, what, name, obj, options, lines) -> None:
+    """Show control characters in a docstring escaped, and say where they are.
+
+    A ``"\\x1b"`` written in a docstring that is not raw becomes a real
+    ESC character: invisible on the web page, fatal to LaTeX.  The warning
+    fails a ``-W`` build and names the docstring to fix.
+    """
+    for number, line in enumerate(lines):
+        if _CONTROL.search(line):
+            logger.warning(
+                "docstring of %s contains a control character (write it escaped, or make "
+                "the docstring raw): %r", name, line.strip(), type="tlsdoc", subtype="docstring",
+            )
+            lines[number] = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", line)
+
+
 def _undo_inline_type(app, what, name, obj, options, lines) -> None:
     """Give back the first clause napoleon took for an attribute's type.
 
@@ -867,6 +886,7 @@ def _connect_autodoc(app: Sphinx) -> None:
     # autodoc may be loaded after this extension, so look once everything is loaded.
     if "autodoc-process-docstring" in app.events.events:
         app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
+        app.connect("autodoc-process-docstring", _control_characters)
 
 
 def _default_root(app: Sphinx, config) -> None:
