@@ -123,7 +123,7 @@ def test_not_found_page_uses_absolute_links(html):
 
 def test_chapter_two_has_its_figures(html):
     page = (html.out / "tcp-handshake.html").read_text(encoding="utf-8")
-    assert page.count('<p class="tlsdoc-hex">') == 3  # SYN, SYN-ACK, ACK
+    assert page.count('<p class="tlsdoc-hex">') == 4  # SYN, SYN-ACK, ACK, the first record
     assert 'src="data:image/svg+xml;base64,' in page
     assert 'class="tlsdoc-run' in page
     assert page.count("<table") >= 6

@@ -7,6 +7,7 @@ from RFC 9293 §3.1, not produced by tlsdoc.
 from __future__ import annotations
 
 import struct
+from types import SimpleNamespace as NS
 
 import pytest
 
@@ -20,6 +21,7 @@ from tlsdoc.render.hexdump import (
     hex_bytes,
     option_length,
     preview,
+    record_fields,
     tcp_header_fields,
 )
 from tlsdoc.tcp import HandshakePacket
@@ -154,3 +156,27 @@ def test_tcp_header_fields_refuse_bytes_that_disagree():
         tcp_header_fields(shifted, packet, source=("a", 40000), destination=("b", 443))
     with pytest.raises(ValueError, match="whole TCP header"):
         tcp_header_fields(header[:20], packet, source=("a", 40000), destination=("b", 443))
+
+
+def test_long_fields_can_be_elided():
+    data = bytes(range(40))
+    (piece,) = annotate(data, [Field(0, 40, "random", elide=4)])
+    assert piece.hex == "00 01 … 26 27 (40 bytes)"
+
+
+def test_record_fields():
+    from tlsdoc.registry import ContentType, ProtocolVersion
+
+    record = NS(content_type=ContentType.handshake, legacy_version=ProtocolVersion.TLS_1_0, length=20)
+    data = bytes([22, 3, 1, 0, 20]) + bytes(range(20))
+    pieces = annotate(data, record_fields(data, record, elide=4))
+    assert [(p.label, p.hex) for p in pieces] == [
+        ("content type", "16"), ("legacy version", "03 01"), ("length", "00 14"),
+        ("fragment", "00 01 … 12 13 (20 bytes)"),
+    ]
+    assert pieces[0].meaning == "handshake (22)"
+    assert pieces[1].meaning == "TLS 1.0 (0x0301)"
+    with pytest.raises(ValueError, match="not the decoded"):
+        record_fields(bytes([23]) + data[1:], record)
+    with pytest.raises(ValueError, match="not a record"):
+        record_fields(data[:-1], record)

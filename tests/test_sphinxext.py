@@ -158,6 +158,9 @@ def test_every_directive_builds(tmp_path):
         ```{{tls-bytes}} tls13:tcp.handshake.syn
         ```
 
+        ```{{tls-bytes}} tls13:records.client.records.0
+        ```
+
         ```{{tls-table}} tls13:tcp.handshake
         :caption: The handshake
         ```
@@ -177,15 +180,22 @@ def test_every_directive_builds(tmp_path):
 
         ```{{tls-cli-help}}
         ```
+
+        ```{{tls-steps}} tls13:keys
+        :caption: Where the keys came from
+        ```
         """})
     assert warnings == ""
     html = (out / "good.html").read_text()
     assert 'The SYN is frame <span class="tlsdoc-value">1</span>' in html
     assert 'class="tlsdoc-piece tlsdoc-c0"' in html and 'class="tlsdoc-tip"' in html
     assert "<caption" in html and "The handshake" in html
+    assert "TLS record 0 from the client" in html and "handshake (22)" in html
     assert 'src="data:image/svg+xml;base64,' in html
     assert 'class="tlsdoc-run' in html and "SYN-ACK #2" in html
     assert "usage: tlsdoc" in html
+    assert "Where the keys came from" in html
+    assert "client_handshake_traffic_secret" in html and "HKDF-Expand-Label-SHA256" in html
 
 
 def test_failures_are_warnings_located_at_the_line(tmp_path):
@@ -215,7 +225,7 @@ def test_failures_are_warnings_located_at_the_line(tmp_path):
     assert all("[tlsdoc.reference]" in line for line in lines), warnings
     assert "has no 'nosuch'" in warnings
     assert "no table for a int" in warnings
-    assert "no annotated bytes for a Connection" in warnings
+    assert "no annotated bytes for a Connection" in warnings and "a TLS record" in warnings
     assert "no capture named 'nosuch'" in warnings
     assert "exited with status 2" in warnings
     assert "starts with 'tlsdoc'" in warnings

@@ -42,8 +42,9 @@ Role and directives
     one value, inline.
 ``tls-bytes REF``
     annotated bytes of a TCP header (a SYN, SYN-ACK or ACK of the
-    handshake); coloured groups with hover explanations in HTML, and a
-    table of every field (all builders).
+    handshake) or of a TLS record (header, then the fragment shortened);
+    coloured groups with hover explanations in HTML, and a table of every
+    field (all builders).
 ``tls-table REF``
     a table; which one follows from the value: a TCP handshake, TCP
     options, the manifest (the bundled captures), a key-schedule trace.
@@ -565,27 +566,38 @@ class TlsBytes(_Directive):
     required_arguments = 1
 
     def build(self):
+        from tlsdoc import records
+
         value, deps = self.resolve(self.arguments[0])
         reference = parse_reference(self.arguments[0])
-        if not {"seq", "ack", "flags", "frame", "options"} <= set(dir(value)):
-            raise DocumentError(
-                f"{reference.text}: no annotated bytes for a {type(value).__name__} "
-                "(supported: a TCP handshake packet, e.g. tcp.handshake.syn)"
-            )
         source = _source(self.config, reference.source)
-        header, segment = _tcp_header(source.capture, value.frame)
         try:
-            fields = hexdump.tcp_header_fields(
-                header,
-                value,
-                source=(segment.src, segment.sport),
-                destination=(segment.dst, segment.dport),
-            )
-            pieces = hexdump.annotate(header, fields)
+            if isinstance(value, records.Record):
+                connection = _connection(source, reference.connection)
+                stream = connection.tcp.stream(value.span.direction).data
+                data = stream[value.span.start : value.span.end]
+                fields = hexdump.record_fields(data, value)
+                frames = ", ".join(str(f) for f in value.span.frames)
+                default = f"TLS record {value.index} from the {value.span.direction.sender} (frame {frames})"
+            elif {"seq", "ack", "flags", "frame", "options"} <= set(dir(value)):
+                data, segment = _tcp_header(source.capture, value.frame)
+                fields = hexdump.tcp_header_fields(
+                    data,
+                    value,
+                    source=(segment.src, segment.sport),
+                    destination=(segment.dst, segment.dport),
+                )
+                default = f"TCP header of frame {value.frame}, byte by byte"
+            else:
+                raise DocumentError(
+                    f"{reference.text}: no annotated bytes for a {type(value).__name__} "
+                    "(supported: a TCP handshake packet such as tcp.handshake.syn, "
+                    "a TLS record such as records.client.records.0)"
+                )
+            pieces = hexdump.annotate(data, fields)
         except ValueError as exc:
-            raise DocumentError(f"{reference.text}: frame {value.frame}: {exc}") from None
-        caption = self.caption or f"TCP header of frame {value.frame}, byte by byte"
-        return [bytes_nodes(pieces, caption)], deps
+            raise DocumentError(f"{reference.text}: {exc}") from None
+        return [bytes_nodes(pieces, self.caption or default)], deps
 
 
 def _tcp_header(path: Path, frame: int) -> tuple[bytes, Any]:
@@ -624,7 +636,7 @@ class TlsTable(_Directive):
             isinstance(value, tuple) and value and all(isinstance(v, keyschedule.Step) for v in value)
         ):
             table = tables.steps_table(getattr(value, "trace", value))
-            code = (3,)
+            code = (2, 3)  # labels and bytes as code: no typographic quotes
         else:
             raise DocumentError(
                 f"{self.arguments[0]}: no table for a {type(value).__name__} (tables exist for a "
@@ -649,7 +661,7 @@ class TlsSteps(_Directive):
                 f"got a {type(value).__name__}"
             )
         container = nodes.container(classes=["tlsdoc-steps"])
-        container += _table_node(tables.steps_table(steps), caption=self.caption, code=(3,))
+        container += _table_node(tables.steps_table(steps), caption=self.caption, code=(2, 3))
         return [container], deps
 
 

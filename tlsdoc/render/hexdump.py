@@ -36,6 +36,7 @@ __all__ = [
     "option_name",
     "option_meaning",
     "tcp_header_fields",
+    "record_fields",
 ]
 
 #: Number of distinct colour slots; the stylesheet defines ``tlsdoc-c0`` … ``tlsdoc-c5``.
@@ -50,6 +51,8 @@ class Field:
     end: int
     label: str
     meaning: str = ""
+    elide: int | None = None
+    """Show only this many bytes (half at each end) of a long field, with ``…``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +135,12 @@ def annotate(data: bytes, fields: Sequence[Field]) -> tuple[Piece, ...]:
         if field.start > position:
             gap = data[position : field.start]
             pieces.append(Piece(position, field.start, hex_bytes(gap), None, "", None))
+        value = data[field.start : field.end]
         pieces.append(
             Piece(
                 field.start,
                 field.end,
-                hex_bytes(data[field.start : field.end]),
+                hex_bytes(value) if field.elide is None else preview(value, field.elide),
                 field.label,
                 field.meaning,
                 colour,
@@ -309,4 +313,46 @@ def tcp_header_fields(header: bytes, packet, *, source: tuple[str, int],
         position += length
     if position < len(header):
         fields.append(Field(position, len(header), "padding", "zero bytes after the end of the options"))
+    return tuple(fields)
+
+
+# -- TLS records -----------------------------------------------------------------
+
+# RFC 8446 §5.1 (RFC 5246 §6.2.1):
+#   ContentType type (1) | ProtocolVersion legacy_record_version (2) |
+#   uint16 length | opaque fragment[length]
+
+
+def _named(value) -> str:
+    label = getattr(value, "label", None) or getattr(value, "name", None)
+    number = f"0x{int(value):04x}" if int(value) > 0xFF else str(int(value))
+    return f"{label} ({number})" if label else number
+
+
+def record_fields(data: bytes, record, *, elide: int = 16) -> tuple[Field, ...]:
+    """Label the bytes of one TLS record: the five header bytes and the fragment.
+
+    *data* is the record as it lies in the stream (header and fragment);
+    *record* the decoded :class:`tlsdoc.records.Record` (or anything with
+    ``content_type``, ``legacy_version``, ``length``).  The fragment is shown
+    shortened to *elide* bytes.  The header bytes are checked against the
+    decoded values.
+
+    Raises:
+        ValueError: the bytes and the decoded values disagree.
+    """
+    if len(data) != 5 + record.length:
+        raise ValueError(f"{len(data)} bytes are not a record of length {record.length}")
+    if (data[0], int.from_bytes(data[1:3], "big"), int.from_bytes(data[3:5], "big")) != (
+        int(record.content_type), int(record.legacy_version), record.length
+    ):
+        raise ValueError("the captured record header is not the decoded one")
+    kind = getattr(record.content_type, "name", str(int(record.content_type)))
+    fields = [
+        Field(0, 1, "content type", _named(record.content_type)),
+        Field(1, 3, "legacy version", _named(record.legacy_version)),
+        Field(3, 5, "length", f"{record.length} bytes of fragment follow"),
+    ]
+    if record.length:
+        fields.append(Field(5, len(data), "fragment", f"{record.length} bytes of {kind}", elide))
     return tuple(fields)
