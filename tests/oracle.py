@@ -116,7 +116,12 @@ def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dic
     ``app_records``: the number of records whose (inner) content type is
     application data, per side; ``requests``: the HTTP request lines
     (``"GET /index.html HTTP/1.1"``); ``responses``: the HTTP status lines
-    (``"HTTP/1.1 200 OK"``).  Records tshark could not decrypt keep their
+    (``"HTTP/1.1 200 OK"``); ``alpn``: the protocol the server selected;
+    ``frames``: per side, the frame tshark shows each of ``messages`` in (the
+    frame that completes the record holding the message's last byte);
+    ``initial_rtt_ms``: tshark's ``tcp.analysis.initial_rtt`` (SYN to the
+    client's ACK of the SYN-ACK), in milliseconds.
+    All from one tshark run.  Records tshark could not decrypt keep their
     outer type, so compare app_records only where decryption is expected.
 
     Added next to :func:`tls_view` (which is left as it is) for the decrypt
@@ -128,17 +133,19 @@ def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dic
         "tls.handshake.type", "tls.handshake.random",
         "http.request.method", "http.request.uri", "http.request.version",
         "http.response.version", "http.response.code", "http.response.phrase",
+        "tls.handshake.extensions_alpn_str", "frame.number", "tcp.analysis.initial_rtt",
     ]
     streams: dict[int, dict] = defaultdict(lambda: {
         "client": None, "server": None, "messages": {"client": [], "server": []},
         "app_records": {"client": 0, "server": 0}, "requests": [], "responses": [],
+        "alpn": None, "frames": {"client": [], "server": []}, "initial_rtt_ms": None,
     })
     rows = run_tshark(capture, fields, keylog=keylog, rsa_key=rsa_key,
                       extra=["-o", "http.desegment_body:FALSE"])
     for row in rows:
         row += [""] * (len(fields) - len(row))
         (stream, src4, src6, sport, syn, ack, dst4, dst6, dport, ctypes, types, randoms,
-         methods, uris, req_versions, resp_versions, codes, phrases) = row
+         methods, uris, req_versions, resp_versions, codes, phrases, alpn, frame, irtt) = row
         s = streams[int(stream)]
         src = f"{src4}:{sport}" if src4 else f"[{src6}]:{sport}"
         dst = f"{dst4}:{dport}" if dst4 else f"[{dst6}]:{dport}"
@@ -146,6 +153,8 @@ def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dic
             s["client"], s["server"] = src, dst
         if s["client"] is None:
             continue
+        if irtt and s["initial_rtt_ms"] is None:
+            s["initial_rtt_ms"] = float(irtt) * 1000
         side = "client" if src == s["client"] else "server"
         if ctypes:
             s["app_records"][side] += sum(1 for t in ctypes.split(",") if t == "23")
@@ -158,6 +167,11 @@ def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dic
                     if t == 2 and rnd == HRR_RANDOM:
                         name = "HelloRetryRequest"
                 s["messages"][side].append(name)
+                s["frames"][side].append(int(frame))
+            # the protocol the server selected: in ServerHello (TLS 1.2) or
+            # EncryptedExtensions (TLS 1.3, visible once decrypted)
+            if side == "server" and alpn and {"2", "8"} & set(types.split(",")):
+                s["alpn"] = alpn.split(",")[-1]
         if methods:
             for m, u, v in zip(methods.split(","), uris.split(","), req_versions.split(",")):
                 s["requests"].append(f"{m} {u} {v}")
