@@ -204,9 +204,10 @@ def check_finished(tls: TlsHandshake, keys: ConnectionKeys | None, sender: Direc
     if tls.version is None or hash_name is None:
         return _impossible(name, "the negotiated version or cipher suite is unknown or unsupported")
     entry = next((e for e in tls.messages(sender) if e.name == "Finished"), None)
-    if entry is None:
+    still_encrypted = any(e.encrypted and e.message is None for e in tls.messages(sender))
+    if entry is None and not still_encrypted:
         return _impossible(name, f"no {sender.sender} Finished in the capture")
-    if not isinstance(entry.message, Finished):
+    if entry is None or not isinstance(entry.message, Finished):
         if keys is None:
             why = "no keys given (--keylog, or --key for RSA key exchange)"
         elif not keys.usable:

@@ -862,8 +862,15 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                     epoch, prot, seq = "handshake", handshake_prot, 0
                     exc = None  # type: ignore[assignment]
             if exc is not None:
-                state.warnings.append(str(exc.with_context(
-                    frame=rec.span.frames[0] if rec.span.frames else None)))
+                if (client and epoch == "handshake" and not state.records
+                        and protections["early"] is None and _offers_early_data(state.tls)):
+                    # Most likely 0-RTT data, which needs a secret we do not have.
+                    label = keylog_mod.CLIENT_EARLY_TRAFFIC_SECRET
+                    state.warn(f"no key for 0-RTT early data: the key log has no {label} for "
+                               f"client_random {state.tls.client_random.hex()}", rec, field=label)
+                else:
+                    state.warnings.append(str(exc.with_context(
+                        frame=rec.span.frames[0] if rec.span.frames else None)))
                 state.failed_at = position
                 return
         epoch_name = epoch if generation == 0 else f"{epoch} {generation}"

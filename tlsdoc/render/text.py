@@ -17,7 +17,7 @@ characters with a note).  ``verify`` prints one line per check: ``✓``
 passed, ``✗`` failed, ``–`` not possible, with the reason.
 
 Bytes from the capture (HTTP headers and bodies) are shown with control
-characters escaped (``\x1b``), so a hostile capture cannot drive the
+characters escaped (``\\x1b``), so a hostile capture cannot drive the
 terminal.
 
 Never imports sphinx, docutils or cli.
