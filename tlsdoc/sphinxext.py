@@ -101,7 +101,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 import tlsdoc
-from tlsdoc import capture, manifest
+from tlsdoc import analysis, capture, manifest
 from tlsdoc.errors import TlsdocError
 from tlsdoc.render import hexdump, ladder, tables
 
@@ -342,10 +342,6 @@ def _source(config, name: str) -> _Source:
 
 def _connection(source: _Source, index: int):
     """A :class:`tlsdoc.analysis.ConnectionAnalysis` of a bundled capture."""
-    # Imported here: the pipeline pulls in cryptography, and a build that
-    # reads no chapter with captures should not pay for it.
-    from tlsdoc import analysis
-
     # analyze() caches per process, keyed by path, size and mtime.
     result = analysis.analyze(source.capture, keylog=source.keylog)
     return result.connection(index)
@@ -866,6 +862,13 @@ def public_modules() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def _automodule(name: str) -> str:
+    # A package only re-exports what its modules define; listing those names
+    # again would give every class two targets.
+    package = hasattr(importlib.import_module(name), "__path__")
+    return f".. automodule:: {name}" + ("\n   :no-members:" if package else "")
+
+
 class TlsApi(SphinxDirective):
     """``.. tls-api:: MODULE ...`` (inside ``eval-rst``): autodoc for these modules.
 
@@ -891,7 +894,7 @@ class TlsApi(SphinxDirective):
         seen.update(names)
         if not names:
             return [nodes.paragraph(text="None.")]
-        return self.parse_text_to_nodes("\n\n".join(f".. automodule:: {name}" for name in names))
+        return self.parse_text_to_nodes("\n\n".join(_automodule(name) for name in names))
 
 
 def _connect_autodoc(app: Sphinx) -> None:
