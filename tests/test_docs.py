@@ -158,7 +158,7 @@ TSHARK_CHECKS = [
     ("tls13:tcp.handshake.syn_ack.mss", "tcp.options.mss_val", "syn_ack"),
     ("tls13:tcp.handshake.syn.window_scale", "tcp.options.wscale.shift", "syn"),
     ("tls13:tcp.handshake.syn_ack.window_scale", "tcp.options.wscale.shift", "syn_ack"),
-    ("tls13:tcp.handshake.syn_ack.window_scale|pow2", "tcp.window_size_scalefactor", "ack"),
+    ("tls13:tcp.handshake.syn.window_scale|pow2", "tcp.window_size_scalefactor", "ack"),
     ("tls13:tcp.handshake.syn.window", "tcp.window_size_value", "syn"),
     ("tls13:tcp.handshake.ack.window", "tcp.window_size_value", "ack"),
     ("tls13:tcp.client.1", "tcp.srcport", "syn"),
