@@ -103,7 +103,7 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 import tlsdoc
 from tlsdoc import analysis, capture, manifest
 from tlsdoc.errors import TlsdocError
-from tlsdoc.render import hexdump, ladder, tables
+from tlsdoc.render import hexdump, jsondoc, ladder, tables
 
 __all__ = ["DocumentError", "Reference", "FILTERS", "parse_reference", "resolve", "setup"]
 
@@ -249,9 +249,8 @@ def _pow2(value: Any, arg: str | None) -> int:
 
 
 def _endpoint(value: Any, arg: str | None) -> str:
-    if isinstance(value, tuple) and len(value) == 2:
-        host, port = value
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        return jsondoc.endpoint(value)
     raise DocumentError(f"endpoint: expected (address, port), got {value!r}")
 
 

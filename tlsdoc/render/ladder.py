@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from tlsdoc.render.hexdump import flag_names
+from tlsdoc.render.jsondoc import endpoint
 from tlsdoc.wire import Direction
 
 __all__ = ["Arrow", "Bracket", "Ladder", "svg", "text", "tcp_ladder", "tls_labels"]
@@ -295,8 +297,6 @@ def tcp_ladder(connection, segments, *, frames=None, labels=None, title=None) ->
     and the payload length.  When both the SYN and the SYN-ACK are drawn, a
     bracket marks the round trip between them.
     """
-    from tlsdoc.render.hexdump import flag_names
-
     wanted = set(connection.frames if frames is None else frames) & set(connection.frames)
     labels = labels or {}
     isn = {
@@ -336,8 +336,8 @@ def tcp_ladder(connection, segments, *, frames=None, labels=None, title=None) ->
             brackets.append(
                 Bracket(first, last, f"1 round trip\n{handshake.syn_to_syn_ack_ns / 1e6:.1f} ms")
             )
-    client = "client {}:{}".format(*connection.client)
-    server = "server {}:{}".format(*connection.server)
+    client = f"client {endpoint(connection.client)}"
+    server = f"server {endpoint(connection.server)}"
     return Ladder(
         client,
         server,
