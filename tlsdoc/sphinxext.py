@@ -47,12 +47,14 @@ Role and directives
     field (all builders).
 ``tls-table REF``
     a table; which one follows from the value: a TCP handshake, TCP
-    options, the manifest (the bundled captures), a key-schedule trace.
+    options, the manifest (the bundled captures).
 ``tls-ladder SOURCE``
     a ladder diagram of a connection as an SVG figure; ``:frames: 1-3``
     limits it to some frames.
 ``tls-steps REF``
-    a derivation chain from a key-schedule trace (``Step`` values).
+    a derivation chain: the :class:`~tlsdoc.keyschedule.Step` values of a
+    trace, or of anything with a ``trace`` (``tls13:keys``), one per row:
+    what is derived, by which operation, from which inputs, and the output.
 ``tls-run``
     a ``tlsdoc`` command line, run in-process at build time, shown with
     its real output.
@@ -74,6 +76,13 @@ A page that shows a capture depends on the capture, its key log, the
 manifest and the modules of the ``tlsdoc`` package (``env.note_dependency``),
 so changing one of them rebuilds exactly the pages that use it, and editing
 one chapter rebuilds only that chapter.
+
+Configuration
+-------------
+``tlsdoc_root`` (default: the directory of ``conf.py``) is where
+``tls-run`` commands run, as a reader at the repository root would type
+them; ``tlsdoc_captures`` (default ``captures``, relative to it) is where
+``MANIFEST`` and the captures are.
 
 ``sphinx`` and ``docutils`` are imported here and nowhere else in tlsdoc.
 """
@@ -616,7 +625,7 @@ class TlsTable(_Directive):
     required_arguments = 1
 
     def build(self):
-        from tlsdoc import keyschedule, tcp
+        from tlsdoc import tcp
 
         value, deps = self.resolve(self.arguments[0])
         code: tuple[int, ...] = ()
@@ -627,15 +636,10 @@ class TlsTable(_Directive):
         elif isinstance(value, manifest.Manifest):
             table = tables.captures_table(value)
             code = (0, 3)
-        elif isinstance(value, keyschedule.Derivation) or (
-            isinstance(value, tuple) and value and all(isinstance(v, keyschedule.Step) for v in value)
-        ):
-            table = tables.steps_table(getattr(value, "trace", value))
-            code = (2, 3)  # labels and bytes as code: no typographic quotes
         else:
             raise DocumentError(
                 f"{self.arguments[0]}: no table for a {type(value).__name__} (tables exist for a "
-                "TCP handshake, TCP options, the manifest and key-schedule traces)"
+                "TCP handshake, TCP options and the manifest; key-schedule traces have tls-steps)"
             )
         return [_table_node(table, caption=self.caption, code=code)], deps
 
