@@ -351,3 +351,87 @@ def test_server_key_loaded_once_is_reusable():
     (c,) = conn("tls12-rsa.pcapng", keylog=None)
     keys = session.connection_keys(c.tls, None, [key])
     assert keys.source == "RSA key demo" and keys.usable
+
+
+# -- TLS 1.2 renegotiation ------------------------------------------------------------------
+
+
+def test_renegotiation_switches_to_the_new_handshakes_keys(tmp_path):
+    """A second handshake inside the first one's encryption, then its keys (RFC 5246 §7.4.1.1).
+
+    Built from tls12-ecdhe: its first handshake as captured, then a second
+    ClientHello / ServerHello … (the first ones' bytes with new randoms)
+    encrypted under the first keys, ChangeCipherSpec, and Finished and data
+    under keys from a master secret given for the new client random.
+    """
+    from tlsdoc.keyschedule import tls12_keys
+
+    (c,) = conn("tls12-ecdhe.pcapng")
+    keys, params = c.keys, c.keys.params
+    crecs, srecs = c.records[CLIENT].records, c.records[SERVER].records
+    c_ccs, s_ccs = c.tls.ccs(CLIENT)[0], c.tls.ccs(SERVER)[0]
+    raw = lambda rs: b"".join(c.tcp.stream(rs[0].span.direction).data[x.span.start:x.span.end] for x in rs)
+    cr2, sr2, ms2 = bytes(range(32)), bytes(range(32, 64)), b"\x42" * 48
+    new = tls12_keys(ms2, cr2, sr2, params)
+    new_c = RecordProtection.tls12(new, params, sender=CLIENT)
+    new_s = RecordProtection.tls12(new, params, sender=SERVER)
+
+    def enc(prot, ctype, content, seq):
+        return record(ctype, prot.encrypt(ctype, 0x0303, content, seq, explicit_nonce=seq.to_bytes(8, "big")))
+
+    def msg(name, direction, random=None):
+        data = c.tls.find(name, direction).raw
+        return data if random is None else data[:6] + random + data[38:]
+
+    finished2 = bytes([20, 0, 0, 12]) + b"\x07" * 12
+    client = [
+        raw(crecs[:1]),
+        raw(crecs[1:c_ccs + 2]),  # ClientKeyExchange, ChangeCipherSpec, Finished
+        enc(keys.client_write, 22, msg("ClientHello", CLIENT, cr2), 1),
+        enc(keys.client_write, 22, msg("ClientKeyExchange", CLIENT), 2)
+        + enc(keys.client_write, 20, b"\x01", 3)
+        + enc(new_c, 22, finished2, 0) + enc(new_c, 23, b"GET /again HTTP/1.1\r\nHost: a\r\n\r\n", 1),
+    ]
+    server_flight = b"".join(msg(n, SERVER) for n in ("Certificate", "ServerKeyExchange", "ServerHelloDone"))
+    server = [
+        raw(srecs[:s_ccs]),
+        raw(srecs[s_ccs:s_ccs + 2]),  # ChangeCipherSpec, Finished
+        enc(keys.server_write, 22, msg("ServerHello", SERVER, sr2) + server_flight, 1),
+        enc(keys.server_write, 20, b"\x01", 2)
+        + enc(new_s, 22, finished2, 0) + enc(new_s, 23, b"HTTP/1.1 204 No Content\r\n\r\n", 1),
+    ]
+    path = synth.write_capture(tmp_path / "reneg.pcap", synth.synth_connection(client, server))
+    keylog = tmp_path / "reneg.keys"
+    keylog.write_text((CAPTURES / "tls12-ecdhe.keys").read_text() + f"CLIENT_RANDOM {cr2.hex()} {ms2.hex()}\n")
+    (got,) = analysis.analyze(path, keylog=keylog).connections
+    assert got.warnings == () and got.decrypted
+    assert [e.name for e in got.tls.messages(CLIENT)] == [
+        "ClientHello", "ClientKeyExchange", "Finished"] * 2
+    assert [e.name for e in got.tls.messages(SERVER)] == [
+        "ServerHello", "Certificate", "ServerKeyExchange", "ServerHelloDone", "Finished"] * 2
+    tail = got.decryption[CLIENT].records[-2:]
+    assert [(x.epoch, x.seq) for x in tail] == [("TLS 1.2 renegotiation 1", 0), ("TLS 1.2 renegotiation 1", 1)]
+    assert got.http.exchanges[0].response.start_line == "HTTP/1.1 204 No Content"
+    # Without the new handshake's key log line: located, and no data.
+    short = tmp_path / "short.keys"
+    short.write_text((CAPTURES / "tls12-ecdhe.keys").read_text())
+    (cut,) = analysis.analyze(path, keylog=short).connections
+    assert cut.application_data == {CLIENT: None, SERVER: None}
+    assert any("renegotiation" in w and cr2.hex() in w for w in cut.warnings)
+    located = [w for w in cut.warnings if "ChangeCipherSpec" in w]
+    assert len(located) == 2 and "client→server (record 6" in located[0]
+    assert "server→client (record 7" in located[1]
+
+
+def test_an_encrypted_change_cipher_spec_is_not_checked_as_plaintext():
+    from tlsdoc.handshake import parse_handshake
+    from tlsdoc.records import Record
+
+    (c,) = conn("tls12-ecdhe.pcapng", keylog=None)
+    client = list(c.records[CLIENT].records)
+    last = client[-1]
+    fake = Record(index=len(client), content_type=20, legacy_version=0x0303, length=25,
+                  fragment=bytes(25), span=last.span, header_span=last.header_span)
+    view = parse_handshake(client + [fake], c.records[SERVER].records)
+    assert not any("single byte" in w for w in view.warnings)
+    assert view.ccs(CLIENT)[-1] == fake.index

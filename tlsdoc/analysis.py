@@ -353,7 +353,8 @@ def _analyse_connection(conn: tcp.Connection, name: str,
     if view is not None and material.given:
         where = f"{name}: connection #{conn.index}"
         keys = session.connection_keys(view, material.keylog, material.rsa_keys)
-        opened = session.decrypt_connection(view, streams, keys)
+        opened = session.decrypt_connection(view, streams, keys, keylog=material.keylog,
+                                            rsa_keys=material.rsa_keys)
         local.extend(f"{where}: {w}" for w in opened.warnings)
         view = opened.tls
         decryption = dict(opened.directions)

@@ -486,6 +486,21 @@ def check_chain(tls: TlsHandshake, ca: Sequence[x509.Certificate] | None, *,
 # -- all ------------------------------------------------------------------------------------
 
 
+def _client_authenticates(tls: TlsHandshake) -> bool:
+    """The client sent a CertificateVerify, or a Certificate that is not known to be empty.
+
+    An empty client Certificate (RFC 8446 §4.4.2, RFC 5246 §7.4.6: asked for
+    a certificate, the client has none) authenticates nothing: no check.
+    """
+    for entry in tls.messages(CLIENT):
+        if entry.name == "CertificateVerify":
+            return True
+        if entry.name == "Certificate":
+            if not isinstance(entry.message, Certificate) or entry.message.certificate_list:
+                return True
+    return False
+
+
 def run_checks(tls: TlsHandshake, keys: ConnectionKeys | None, *,
                ca: Sequence[x509.Certificate] | None = None, when: _dt.datetime | None = None,
                server_address: str | None = None) -> tuple[CheckResult, ...]:
@@ -493,7 +508,7 @@ def run_checks(tls: TlsHandshake, keys: ConnectionKeys | None, *,
 
     ``ServerKeyExchange signature`` follows ``CertificateVerify`` for TLS 1.2
     (EC)DHE, and ``client CertificateVerify`` comes when the client sent a
-    certificate.
+    (non-empty) certificate.
     """
     results = [
         check_finished(tls, keys, CLIENT),
@@ -503,7 +518,7 @@ def run_checks(tls: TlsHandshake, keys: ConnectionKeys | None, *,
     ske = check_server_key_exchange(tls)
     if ske is not None:
         results.append(ske)
-    if any(e.name == "Certificate" for e in tls.messages(CLIENT)):
+    if _client_authenticates(tls):
         results.append(check_certificate_verify(tls, CLIENT))
     results.append(check_chain(tls, ca, when=when, server_address=server_address))
     return tuple(results)

@@ -1,11 +1,37 @@
 """The ``tlsdoc`` command: show, decrypt and verify captures.
 
 Consumes command-line arguments, produces text or one JSON document on
-stdout, warnings and errors on stderr, and an exit status:
+stdout, warnings and errors on stderr, and an exit status.  The contract is
+DESIGN.md's::
+
+    tlsdoc show    CAPTURE [--keylog FILE] [--key PEM]... [--json]
+    tlsdoc decrypt CAPTURE [--keylog FILE] [--key PEM]... [--json]
+    tlsdoc verify  CAPTURE [--keylog FILE] [--key PEM]... [--ca PEM] [--json]
+
+* ``show``: each connection's TCP and TLS handshakes; with keys the
+  handshake lists are complete (decrypted messages) and ``decrypted`` is true.
+* ``decrypt``: the same, plus where the keys came from, the application data
+  per direction and each HTTP/1.1 request and response (headers, and the
+  body when it is text, cut with a note).
+* ``verify``: one line per check — ``✓`` passed, ``✗`` failed, ``–`` not
+  possible — with the reason, then a tally.
+
+``--json`` prints one document, the same for the three commands
+(``capture``, ``connections`` with ``client``, ``server``, ``tcp``, ``tls``,
+``application_data``, ``http``, and ``warnings``).  **Addition for
+verify:** each connection also has ``"checks"``, a list of
+``{"name": …, "status": "passed" | "failed" | "not possible", "detail": …}``
+in the order ``client Finished``, ``server Finished``, ``CertificateVerify``,
+``ServerKeyExchange signature`` (TLS 1.2 (EC)DHE only), ``client
+CertificateVerify`` (client authentication only), ``chain`` — empty for a
+connection that is not TLS.
+
+Exit status:
 
 * 0 — done (for ``verify``: every check that could run passed);
 * 1 — ``verify`` found a failed check;
-* 2 — unusable input (missing file, not a capture, bad arguments).
+* 2 — unusable input (missing or unreadable capture, key log, key or CA
+  file; not a capture; a key log without one valid line; bad arguments).
 
 A :class:`~tlsdoc.errors.TlsdocError` becomes one line ``tlsdoc: error: …``
 on stderr, never a traceback; anything else is a bug and keeps its

@@ -1856,7 +1856,7 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
             state.encrypted.append(rec.index)
         if ctype == ContentType.change_cipher_spec:
             state.ccs.append(rec.index)
-            if rec.fragment != b"\x01":
+            if rec.fragment != b"\x01" and not encrypted:  # an encrypted one (renegotiation) is ciphertext
                 _warn(state, "ChangeCipherSpec is not the single byte 0x01", offset=rec.fragment_offset,
                       record=rec.index, field="ChangeCipherSpec", frames=rec.span.frames)
             if not tls13:

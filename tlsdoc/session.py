@@ -65,6 +65,7 @@ from tlsdoc.errors import DecryptionError, KeyMaterialError, TlsdocError
 from tlsdoc.handshake import (
     AlertEntry,
     ClientHello,
+    ServerHello,
     ClientKeyExchange,
     EarlyDataIndication,
     HandshakeEntry,
@@ -214,7 +215,8 @@ class DecryptedRecord:
     Attributes:
         record: the record's index in its direction's
             :class:`~tlsdoc.records.RecordStream`.
-        epoch: which keys opened it: ``"TLS 1.2"``, ``"early"``,
+        epoch: which keys opened it: ``"TLS 1.2"`` (``"TLS 1.2
+            renegotiation N"`` after N renegotiations), ``"early"``,
             ``"handshake"``, ``"application"`` or ``"application N"`` (after
             N KeyUpdates).
         secret_name: the secret those keys come from (a key-log label, or
@@ -311,12 +313,14 @@ class Decryption:
         directions: each direction's :class:`DirectionDecryption`.
         tls: the handshake view with the decrypted messages in place of the
             ``Encrypted`` entries (and ALPN from EncryptedExtensions).
+        renegotiations: TLS 1.2: the keys of each renegotiated handshake.
         warnings: the keys' and both directions' warnings.
     """
 
     keys: ConnectionKeys
     directions: Mapping[Direction, DirectionDecryption]
     tls: TlsHandshake
+    renegotiations: tuple[ConnectionKeys, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -752,7 +756,9 @@ def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionK
         The opened records, decrypted handshake messages, alerts and
         application data.  Decryption stops at the first record that cannot
         be opened (no key for it, or a failed tag/MAC); the rest are listed
-        in ``undecrypted`` and ``application_data`` is None.
+        in ``undecrypted`` and ``application_data`` is None.  A TLS 1.2
+        renegotiation needs both directions (:func:`decrypt_connection`);
+        here, decryption stops at its ChangeCipherSpec.
     """
     direction = direction or stream.direction
     encrypted = tls.encrypted_records(direction)
@@ -766,7 +772,7 @@ def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionK
     if keys.tls13:
         _open_tls13(state, encrypted, keys)
     else:
-        _open_tls12(state, encrypted, keys)
+        _drive_alone(_open_tls12(state, encrypted, keys))
     return state.result(encrypted)
 
 
@@ -775,10 +781,21 @@ def _open(state: _Direction, prot: RecordProtection, rec: Record, seq: int) -> P
                         record=rec.index)
 
 
-def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKeys) -> None:
-    """TLS 1.2: one key from ChangeCipherSpec on, seq from 0 (RFC 5246 §6.1, §7.1)."""
-    prot = keys.client_write if state.direction is CLIENT else keys.server_write
+def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKeys):
+    """TLS 1.2: one key from ChangeCipherSpec on, seq from 0 (RFC 5246 §6.1, §7.1).
+
+    A generator: a ChangeCipherSpec *inside* the encrypted records is a
+    renegotiation (RFC 5246 §7.4.1.1): the new handshake's keys take over
+    after it, with seq 0.  The generator yields the position of that record
+    and expects the new handshake's :class:`ConnectionKeys` (or None) to be
+    sent back, because they need messages of both directions
+    (:func:`decrypt_connection` does that).
+    """
+    client = state.direction is CLIENT
     sender = state.direction.sender
+    prot = keys.client_write if client else keys.server_write
+    generation = 0
+    seq = 0
     for position, index in enumerate(encrypted):
         rec = state.stream.records[index]
         if prot is None:
@@ -787,14 +804,16 @@ def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
             state.failed_at = position
             return
         try:
-            plaintext = _open(state, prot, rec, position)
+            plaintext = _open(state, prot, rec, seq)
         except DecryptionError as exc:
             state.warnings.append(str(exc.with_context(frame=rec.span.frames[0] if rec.span.frames else None)))
             state.failed_at = position
             return
-        state.records.append(DecryptedRecord(record=index, epoch="TLS 1.2",
+        epoch = "TLS 1.2" if generation == 0 else f"TLS 1.2 renegotiation {generation}"
+        state.records.append(DecryptedRecord(record=index, epoch=epoch,
                                              secret_name=prot.secret_name, plaintext=plaintext,
                                              frames=rec.span.frames))
+        seq += 1
         ctype = plaintext.content_type
         if ctype == ContentType.application_data:
             state.app.append(plaintext.content)
@@ -804,14 +823,28 @@ def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
         elif ctype == ContentType.alert:
             state.alert(rec, plaintext)
         elif ctype == ContentType.change_cipher_spec:
-            # A second ChangeCipherSpec: renegotiation switched to keys from a
-            # new (encrypted) handshake; following it is not supported.
-            if position + 1 < len(encrypted):
-                state.warn("renegotiation: a second ChangeCipherSpec switches to new keys, "
-                           "which tlsdoc does not derive", rec, "ChangeCipherSpec",
-                           cls=DecryptionError)
+            if position + 1 >= len(encrypted):
+                return
+            new_keys = yield position
+            new = None
+            if new_keys is not None:
+                new = new_keys.client_write if client else new_keys.server_write
+            if new is None:
+                state.warn("renegotiation: no keys for the new handshake after this "
+                           "ChangeCipherSpec", rec, "ChangeCipherSpec", cls=DecryptionError)
                 state.failed_at = position + 1
-            return
+                return
+            prot, seq, generation = new, 0, generation + 1
+
+
+def _drive_alone(steps) -> None:
+    """Run a TLS 1.2 direction on its own: a renegotiation gets no new keys."""
+    try:
+        next(steps)
+        while True:
+            steps.send(None)
+    except StopIteration:
+        pass
 
 
 _EPOCH_LABELS = {
@@ -926,21 +959,61 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
 
 
 def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStream],
-                       keys: ConnectionKeys) -> Decryption:
+                       keys: ConnectionKeys, *, keylog: KeyLog | None = None,
+                       rsa_keys: Sequence[ServerKey] = ()) -> Decryption:
     """Decrypt both directions and merge the decrypted handshake into the view.
+
+    TLS 1.2 renegotiation (RFC 5246 §7.4.1.1): each direction is decrypted up
+    to its ChangeCipherSpec of the new handshake; the keys of that handshake
+    are then found from its (decrypted) ClientHello, ServerHello and
+    ClientKeyExchange exactly as for a first handshake (:func:`connection_keys`
+    with *keylog* and *rsa_keys*), and both directions go on with them.
 
     Args:
         tls: the plaintext handshake view.
         streams: each direction's records.
         keys: from :func:`connection_keys`.
+        keylog, rsa_keys: the key material, for renegotiated handshakes.
     """
+    states = {d: _Direction(tls, streams[d], d) for d in Direction}
+    encrypted = {d: tls.encrypted_records(d) for d in Direction}
+    renegotiations: list[ConnectionKeys] = []
+    live = [d for d in Direction if encrypted[d]]
+    if not keys.usable:
+        for d in live:
+            states[d].failed_at = 0
+    elif keys.tls13:
+        for d in live:
+            _open_tls13(states[d], encrypted[d], keys)
+    else:
+        steps = {d: _open_tls12(states[d], encrypted[d], keys) for d in live}
+        paused = []
+        for d in live:
+            try:
+                next(steps[d])
+                paused.append(d)
+            except StopIteration:
+                pass
+        while paused:
+            new_keys = _renegotiated_keys(tls, states, keylog, rsa_keys)
+            renegotiations.append(new_keys)
+            still = []
+            for d in paused:
+                try:
+                    steps[d].send(new_keys)
+                    still.append(d)
+                except StopIteration:
+                    pass
+            paused = still
+
     directions: dict[Direction, DirectionDecryption] = {}
     view = tls
     # A connection with nothing encrypted (an aborted handshake) needs no key.
-    needed = any(tls.encrypted_records(d) for d in Direction)
-    warnings = list(keys.warnings) if needed else []
+    warnings = list(keys.warnings) if live else []
+    for extra in renegotiations:
+        warnings.extend(f"renegotiation: {w}" for w in extra.warnings)
     for direction in Direction:
-        result = decrypt_direction(tls, streams[direction], keys, direction)
+        result = states[direction].result(encrypted[direction])
         directions[direction] = result
         warnings.extend(result.warnings)
         if not result.records:
@@ -951,4 +1024,28 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
                      if e.encrypted and e.message is None and e.records
                      and e.records[0] in left)
         view = view.with_decrypted(direction, result.handshake + kept)
-    return Decryption(keys=keys, directions=directions, tls=view, warnings=tuple(warnings))
+    return Decryption(keys=keys, directions=directions, tls=view,
+                      renegotiations=tuple(renegotiations), warnings=tuple(warnings))
+
+
+def _renegotiated_keys(tls: TlsHandshake, states: Mapping[Direction, _Direction],
+                       keylog: KeyLog | None, rsa_keys: Sequence[ServerKey]) -> ConnectionKeys:
+    """Keys of the newest renegotiated handshake, from its decrypted messages."""
+    client = list(states[CLIENT].handshake)
+    server = list(states[SERVER].handshake)
+    ch_at = max((i for i, e in enumerate(client) if isinstance(e.message, ClientHello)), default=None)
+    sh_at = max((i for i, e in enumerate(server) if isinstance(e.message, ServerHello)), default=None)
+    if ch_at is None or sh_at is None:
+        return ConnectionKeys(version=_version_int(tls), params=None, warnings=(
+            "the new handshake's ClientHello or ServerHello was not decrypted",))
+    ch, sh = client[ch_at].message, server[sh_at].message
+    view = dataclasses.replace(
+        tls, client_messages=tuple(client[ch_at:]), server_messages=tuple(server[sh_at:]),
+        version=sh.selected_version, cipher_suite=sh.cipher_suite,
+        client_random=ch.random, server_random=sh.random, client_hello=ch, server_hello=sh,
+        extended_master_secret=sh.extension(ExtensionType.extended_master_secret) is not None,
+        encrypt_then_mac=sh.extension(ExtensionType.encrypt_then_mac) is not None,
+        hello_retry=False, hello_retry_request=None,
+        resumed=not any(e.name == "Certificate" for e in server[sh_at:]),
+    )
+    return connection_keys(view, keylog, rsa_keys)
