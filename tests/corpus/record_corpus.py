@@ -96,6 +96,8 @@ def serve(argv: list[str]) -> int:
     p.add_argument("--ciphers")
     p.add_argument("--no-tickets", action="store_true")
     p.add_argument("--num-tickets", type=int)
+    p.add_argument("--options", type=lambda v: int(v, 0), default=0,
+                   help="extra SSL_OP_* bits, e.g. 0x1 = SSL_OP_NO_EXTENDED_MASTER_SECRET")
     p.add_argument("--keylog")
     args = p.parse_args(argv)
 
@@ -111,6 +113,8 @@ def serve(argv: list[str]) -> int:
         ctx.options |= ssl.OP_NO_TICKET
     if args.num_tickets is not None:
         ctx.num_tickets = args.num_tickets
+    if args.options:
+        ctx.options |= args.options
     if args.keylog:
         ctx.keylog_filename = args.keylog
 
@@ -271,6 +275,10 @@ class Scenario:
     http: tuple[str, ...] = ("GET /index.html -> 200",)
     alpn: str | None = "http/1.1"
     server_keylog: bool = False      # the key log comes from the server (client cannot write one)
+    rsa_key_decrypts: bool = False   # RSA key exchange: the server key alone decrypts it
+    early_data: bool = False
+    renegotiation: bool = False
+    hello_retry: bool = False
     ipv6: bool = False
     advmss: int | None = None
     delay_ms: float = 0.0
@@ -449,8 +457,63 @@ SCENARIOS: tuple[Scenario, ...] = (
              "update_requested), then a second request; the server answers with its own "
              "KeyUpdate before the second response.",
              "openssl s_client -> Python ssl", "TLS 1.3", "TLS_AES_256_GCM_SHA384", "py",
-             client="s_client", group="x25519", key_update=True,
+             client="s_client", client_args=("keyupdate",), group="x25519", key_update=True,
              http=("GET /index.html -> 200", "GET /close -> 200")),
+    # ------------------------------------------------------------------ more suites and handshakes
+    Scenario("tls12-ecdhe-ecdsa-aes128ccm8",
+             "TLS 1.2 ECDHE-ECDSA with AES-128-CCM_8: CCM with an 8-byte tag (RFC 7251).",
+             "curl (OpenSSL) -> openssl s_server", "TLS 1.2",
+             "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", "s_server",
+             (*S12, "-cipher", "ECDHE-ECDSA-AES128-CCM8"),
+             client_args=(*CURL12, "--ciphers", "ECDHE-ECDSA-AES128-CCM8"), cert="ecdsa",
+             group="x25519"),
+    Scenario("tls13-aes128ccm8",
+             "TLS 1.3 TLS_AES_128_CCM_8_SHA256 (8-byte tag), ECDSA certificate.",
+             "curl (OpenSSL) -> openssl s_server", "TLS 1.3", "TLS_AES_128_CCM_8_SHA256",
+             "s_server", _s13("TLS_AES_128_CCM_8_SHA256"),
+             client_args=(*CURL13, "--tls13-ciphers", "TLS_AES_128_CCM_8_SHA256"),
+             cert="ecdsa", group="x25519"),
+    Scenario("tls12-cbc-sha384-mte",
+             "TLS 1.2 ECDHE-ECDSA with AES-256-CBC and HMAC-SHA384, MAC-then-encrypt "
+             "(s_server -no_etm): a 48-byte MAC inside the CBC padding; PRF with SHA-384.",
+             "curl (OpenSSL) -> openssl s_server", "TLS 1.2",
+             "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "s_server",
+             (*S12, "-cipher", "ECDHE-ECDSA-AES256-SHA384", "-no_etm"), client_args=CURL12,
+             cert="ecdsa", group="x25519"),
+    Scenario("tls12-rsa-kx-cbc-noems",
+             "TLS 1.2 RSA key exchange with AES-256-CBC/HMAC-SHA256 (encrypt-then-MAC) and "
+             "NO extended master secret (the server sets SSL_OP_NO_EXTENDED_MASTER_SECRET): "
+             "the demo server key (captures/pki) alone decrypts it, through the classic "
+             "master secret PRF.",
+             "curl (OpenSSL) -> Python ssl", "TLS 1.2", "TLS_RSA_WITH_AES_256_CBC_SHA256", "py",
+             ("--tls-max", "1.2", "--no-tickets", "--ciphers", "AES256-SHA256",
+              "--options", "0x1"),
+             client_args=CURL12, rsa_key_decrypts=True),
+    Scenario("tls12-renegotiation",
+             "TLS 1.2 client-initiated secure renegotiation (openssl s_client 'R', s_server "
+             "-client_renegotiation): a second full handshake inside the encrypted connection, "
+             "then the request under the new keys.",
+             "openssl s_client -> openssl s_server", "TLS 1.2",
+             "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "s_server",
+             (*S12, "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-client_renegotiation"),
+             client="s_client", client_args=("renegotiate",), cert="ecdsa", group="x25519",
+             renegotiation=True),
+    Scenario("gnutls-cli-hrr",
+             "GnuTLS gnutls-cli offering key shares the server does not accept: the server "
+             "(P-384 only) answers with a HelloRetryRequest; TLS 1.3.",
+             "gnutls-cli (GnuTLS) -> openssl s_server", "TLS 1.3", "TLS_AES_128_GCM_SHA256",
+             "s_server", _s13("TLS_AES_128_GCM_SHA256", "P-384"), client="gnutls-cli",
+             cert="ecdsa", group="secp384r1", alpn="http/1.1", hello_retry=True),
+    Scenario("tls13-early-data",
+             "TLS 1.3 0-RTT: a first connection gets a ticket; the second resumes with it and "
+             "sends a request as early data (CLIENT_EARLY_TRAFFIC_SECRET, EndOfEarlyData), "
+             "then the same request after the handshake; gnutls-serv answers once.",
+             "openssl s_client -> gnutls-serv (GnuTLS)", "TLS 1.3", "TLS_AES_256_GCM_SHA384",
+             "gnutls-serv", ("--earlydata", "--maxearlydata", "16384"), client="s_client",
+             client_args=("early-data",), cert="ecdsa", group="x25519", connections=2,
+             resumption=True, early_data=True, alpn=None,
+             http=("GET /index.html -> 200", "GET /index.html -> none",
+                   "GET /index.html -> 200")),
     # ------------------------------------------------------------------ conditions
     Scenario("ipv6",
              "TLS 1.3 over IPv6 (2001:db8::10 -> 2001:db8::80, documentation prefix).",
@@ -694,11 +757,32 @@ def _record(base, sc, net, procs, workdir, out, chain) -> list[Path]:
                              "-grease", "-permute-extensions"),
                       env, [0.5, _request("/index.html")], client_log)
     elif sc.client == "s_client":
-        _stdin_client(net.ns(net.client, "openssl", "s_client", "-connect", f"{server_ip}:443",
-                             "-servername", SERVER_NAME, "-CAfile", str(cafile), "-tls1_3",
-                             "-alpn", "http/1.1", "-keylogfile", str(keys)),
-                      env, [0.5, _request("/index.html", close=False), 0.5, b"K\n", 0.5,
-                            _request("/close")], client_log)
+        s_client = ["openssl", "s_client", "-connect", f"{server_ip}:443", "-servername",
+                    SERVER_NAME, "-CAfile", str(cafile), "-alpn", "http/1.1",
+                    "-keylogfile", str(keys)]
+        mode = sc.client_args[0]
+        if mode == "keyupdate":  # 'K': KeyUpdate with update_requested
+            _stdin_client(net.ns(net.client, *s_client, "-tls1_3"), env,
+                          [0.5, _request("/index.html", close=False), 0.5, b"K\n", 0.5,
+                           _request("/close")], client_log)
+        elif mode == "renegotiate":  # 'R': a second handshake inside the first
+            _stdin_client(net.ns(net.client, *s_client, "-tls1_2"), env,
+                          [0.5, b"R\n", 0.7, _request("/index.html")], client_log)
+        elif mode == "early-data":  # a ticket, then 0-RTT data in a second connection
+            session = workdir / f"{sc.name}.session.pem"
+            request_file = workdir / f"{sc.name}.early.txt"
+            request_file.write_bytes(_request("/index.html"))
+            session.unlink(missing_ok=True)
+            _stdin_client(net.ns(net.client, *s_client, "-tls1_3", "-sess_out", str(session)),
+                          env, [0.5, _request("/index.html")], client_log, timeout=5)
+            time.sleep(0.3)
+            _stdin_client(net.ns(net.client, *s_client, "-tls1_3", "-sess_in", str(session),
+                                 "-early_data", str(request_file)),
+                          env, [0.5, _request("/index.html")], client_log, timeout=5)
+            if "Early data was accepted" not in client_log.read_text(errors="replace"):
+                raise base.RecipeError(f"{sc.name}: the server did not accept early data")
+        else:
+            raise base.RecipeError(f"unknown s_client mode {mode}")
     else:
         raise base.RecipeError(f"unknown client {sc.client}")
 
@@ -792,11 +876,13 @@ def write_manifest(base, out: Path, recorded_with: dict[str, str]) -> Path:
             out, capture, "capture", sc.description,
             scenario=sc.name, frames=base.count_frames(capture), connections=sc.connections,
             tls_versions=[sc.version], cipher_suite=sc.suite, group=sc.group,
-            sni=SERVER_NAME, alpn=sc.alpn, hello_retry_request=False,
+            sni=SERVER_NAME, alpn=sc.alpn, hello_retry_request=sc.hello_retry,
             resumption=sc.resumption, keylog=f"{sc.name}.keys",
             http_status=int(sc.http[0].rsplit(" ", 1)[1]),
             stack=sc.stack, http=list(sc.http), client_auth=sc.client_auth,
-            key_update=sc.key_update, ip_version=6 if sc.ipv6 else 4,
+            key_update=sc.key_update, early_data=sc.early_data,
+            renegotiation=sc.renegotiation, ip_version=6 if sc.ipv6 else 4,
+            server_key=(f"captures/pki/{base.LEAF_KEY}" if sc.rsa_key_decrypts else None),
             link_type="LINUX_SLL2" if sc.capture == "tcpdump-any" else "ETHERNET",
             advmss=sc.advmss, one_way_delay_ms=int(sc.delay_ms),
         ))
@@ -830,6 +916,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", choices=sorted(BY_NAME))
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--no-manifest", action="store_true")
+    parser.add_argument("--manifest-only", action="store_true",
+                        help="only rewrite MANIFEST for the files already in --out")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.list:
@@ -838,6 +926,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     base = _load_base()
     base.VERBOSE = args.verbose
+    if args.manifest_only:
+        print(f"wrote {write_manifest(base, args.out.resolve(), versions(base))}")
+        return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C",
            "HOME": "/nonexistent"}
