@@ -435,3 +435,13 @@ def test_an_encrypted_change_cipher_spec_is_not_checked_as_plaintext():
     view = parse_handshake(client + [fake], c.records[SERVER].records)
     assert not any("single byte" in w for w in view.warnings)
     assert view.ccs(CLIENT)[-1] == fake.index
+
+
+@pytest.mark.parametrize("module", ["tlsdoc.analysis", "tlsdoc.http", "tlsdoc.session", "tlsdoc.checks"])
+def test_docstring_examples(monkeypatch, module):
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(ROOT)  # the examples use the bundled captures' relative paths
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

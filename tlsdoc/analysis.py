@@ -89,6 +89,20 @@ class ConnectionAnalysis:
         checks: the verification results (:func:`tlsdoc.checks.run_checks`)
             when they were asked for (``tlsdoc verify``, :func:`analyze`);
             empty for a non-TLS connection.
+
+    The RSA route of TLS 1.2, step by step:
+
+    >>> key = "captures/pki/www.example.com.DEMO-ONLY.key.pem"
+    >>> c = analyze("captures/tls12-rsa.pcapng", keys=(key,)).connections[0]
+    >>> c.keys.source
+    'RSA key captures/pki/www.example.com.DEMO-ONLY.key.pem'
+    >>> [step.name for step in c.keys.trace][:4]
+    ['encoded message', 'pre_master_secret', 'session_hash', 'master_secret']
+    >>> first = c.decryption[Direction.CLIENT_TO_SERVER].records[0]
+    >>> first.epoch, first.seq, first.plaintext.nonce_rule
+    ('TLS 1.2', 0, 'salt ‖ nonce_explicit (RFC 5288 §3)')
+    >>> c.application_data[Direction.SERVER_TO_CLIENT].length
+    380
     """
 
     index: int

@@ -306,7 +306,12 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpRe
 
 def parse_http(client: bytes, server: bytes, *, client_closed: bool = True,
                server_closed: bool = True, alpn: str | None = None) -> HttpConversation:
-    """The HTTP/1.1 exchanges of one connection.
+    r"""The HTTP/1.1 exchanges of one connection.
+
+    >>> conv = parse_http(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"HTTP/1.0 200 ok\r\n\r\nhi")
+    >>> response = conv.exchanges[0].response
+    >>> response.start_line, response.framing, response.body
+    ('HTTP/1.0 200 ok', 'close', b'hi')
 
     Args:
         client: everything the client sent (decrypted application data, or
