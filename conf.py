@@ -82,9 +82,6 @@ nitpick_ignore_regex = [
     ("py:.*", r"(sphinx|docutils|h11|dpkt)\..*"),
     ("py:.*", r"(.*\.)?_[A-Za-z]\w*"),
     ("py:class", r"Warn"),
-    # Key log labels are plain string constants without a doc comment, so
-    # autodoc does not list them; keylog.KeyLog.secret still names two.
-    ("py:data", r"CLIENT_RANDOM|SERVER_HANDSHAKE_TRAFFIC_SECRET"),
 ]
 
 # -- Doctests -----------------------------------------------------------------------
