@@ -75,13 +75,13 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 # Names no inventory can resolve offline, or that are private on purpose:
 # classes of Sphinx, docutils, h11 and dpkt (Debian ships no documentation
-# inventory for them, and we download none), private helpers
-# (``tlsdoc.handshake._Piece``), and the ``Warn`` callback alias of
-# capture/tcp.  Anything else unresolved fails the build (-n -W).
+# inventory for them, and we download none) and private helpers
+# (``tlsdoc.handshake._Piece``).  Anything else unresolved fails the build
+# (-n -W).  Bare names (``CaptureError``, the ``Warn`` alias) are resolved
+# by tlsdoc.sphinxext.
 nitpick_ignore_regex = [
     ("py:.*", r"(sphinx|docutils|h11|dpkt)\..*"),
     ("py:.*", r"(.*\.)?_[A-Za-z]\w*"),
-    ("py:class", r"Warn"),
 ]
 
 # -- Doctests -----------------------------------------------------------------------
