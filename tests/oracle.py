@@ -108,7 +108,8 @@ VERSION_LABELS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1",
                   0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
 
 
-def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dict[int, dict]:
+def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None,
+                       follow_streams: tuple[int, ...] = ()) -> dict[int, dict]:
     """Per tcp.stream, what tshark sees once it decrypts with *keylog* / *rsa_key*.
 
     ``messages``: every handshake message name per side, in order, including
@@ -120,7 +121,10 @@ def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dic
     ``frames``: per side, the frame tshark shows each of ``messages`` in (the
     frame that completes the record holding the message's last byte);
     ``initial_rtt_ms``: tshark's ``tcp.analysis.initial_rtt`` (SYN to the
-    client's ACK of the SYN-ACK), in milliseconds.
+    client's ACK of the SYN-ACK), in milliseconds.  With *follow_streams*,
+    the same run also does ``-z follow,tls,raw`` for those streams and each
+    of them gets ``payload``: the decrypted application bytes per side (as
+    :func:`follow_tls`, without one more tshark run per stream).
     All from one tshark run.  Records tshark could not decrypt keep their
     outer type, so compare app_records only where decryption is expected.
 
@@ -140,8 +144,14 @@ def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dic
         "app_records": {"client": 0, "server": 0}, "requests": [], "responses": [],
         "alpn": None, "frames": {"client": [], "server": []}, "initial_rtt_ms": None,
     })
+    follow = [arg for n in follow_streams for arg in ("-z", f"follow,tls,raw,{n}")]
     rows = run_tshark(capture, fields, keylog=keylog, rsa_key=rsa_key,
-                      extra=["-o", "http.desegment_body:FALSE"])
+                      extra=["-o", "http.desegment_body:FALSE", *follow])
+    follow_lines: list[str] = []
+    if follow_streams:  # the follow blocks come after the field rows
+        cut = next((i for i, r in enumerate(rows) if r[0].startswith("=====")), len(rows))
+        follow_lines = ["\t".join(r) for r in rows[cut:]]
+        rows = [r for r in rows[:cut] if r != [""]]
     for row in rows:
         row += [""] * (len(fields) - len(row))
         (stream, src4, src6, sport, syn, ack, dst4, dst6, dport, ctypes, types, randoms,
@@ -180,6 +190,18 @@ def tls_decrypted_view(capture: Path | str, *, keylog=None, rsa_key=None) -> dic
             for i, (v, c) in enumerate(zip(resp_versions.split(","), codes.split(","))):
                 phrase = phrase_list[i] if i < len(phrase_list) else ""
                 s["responses"].append(f"{v} {c} {phrase}".rstrip())
+    stream = node0 = None
+    for line in follow_lines:
+        if line.startswith("Filter: tcp.stream eq "):
+            stream = int(line.rsplit(" ", 1)[1])
+            streams[stream]["payload"] = {"client": b"", "server": b""}
+        elif line.startswith("Node 0: "):
+            node0 = line[len("Node 0: "):].strip()
+        elif (stream is not None and line.strip() and not line.startswith(("=", "Follow:", "Node 1:"))):
+            # like follow_tls: the first node's chunks unindented, the other's after a tab
+            first_is_client = node0 == streams[stream]["client"]
+            side = "client" if first_is_client != line.startswith("\t") else "server"
+            streams[stream]["payload"][side] += bytes.fromhex(line.strip())
     return dict(streams)
 
 

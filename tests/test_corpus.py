@@ -2,16 +2,18 @@
 
 The corpus holds captures from other TLS stacks (GnuTLS, NSS, BoringSSL,
 Python ``ssl``), other suites (AES-256-GCM/SHA-384, ChaCha20-Poly1305,
-AES-CBC with MAC-then-encrypt and encrypt-then-MAC, AES-CCM, DHE, X448,
-P-256), client certificates, TLS 1.2 resumption, TLS 1.3 KeyUpdate, other
-HTTP framings (chunked, keep-alive, close-delimited, POST), and other
+AES-CBC with MAC-then-encrypt and encrypt-then-MAC, AES-CCM and CCM_8, DHE,
+X448, P-256, RSA key exchange without extended master secret), client
+certificates, TLS 1.2 resumption and renegotiation, TLS 1.3 KeyUpdate,
+HelloRetryRequest and 0-RTT early data, other HTTP framings (chunked, keep-alive, close-delimited, POST), and other
 capture conditions (IPv6, Linux cooked SLL2, a 100-byte MSS, interleaved
 connections).  See ``tests/corpus/README.md``.
 
 For every capture:
 
 * the files match ``tests/corpus/MANIFEST`` and tshark confirms what the
-  manifest claims (version, suite, SNI, connections, HTTP exchanges), so a
+  manifest claims (version, suite, SNI, ALPN, connections, HTTP exchanges,
+  KeyUpdate, HelloRetryRequest, early data, renegotiation), so a
   failure below is about tlsdoc, not about the corpus;
 * ``tlsdoc show --json``: connections, endpoints, TCP handshake and RTT
   (``tcp.analysis.initial_rtt``), version, cipher suite, SNI,
@@ -22,13 +24,15 @@ For every capture:
   application data record count, byte count and SHA-256 per direction, ALPN,
   the HTTP request lines and status lines equal tshark's decryption; each
   response body hash equals the body the recipe's server sent; ``show
-  --keylog`` reports the same TLS details as ``decrypt``;
+  --keylog`` reports the same TLS details as ``decrypt``; where the server's
+  RSA key alone decrypts a capture, ``decrypt --key`` agrees with tshark's
+  RSA route and with the key log;
 * ``tlsdoc verify``: every check it can run passes (both Finished messages,
   the server's signature, the client's CertificateVerify, the chain to the
   demo roots) — tshark has no such checks, but these handshakes are genuine.
 
-tshark runs three ways per capture (without keys, with the key log, and
-``-z follow,tls,raw`` per connection for the decrypted bytes), all captures in
+tshark runs twice per capture (without keys; with the key log, which also
+gives ``-z follow,tls,raw`` for the decrypted bytes), all captures in
 parallel, once for the module: that is most of this file's time.
 """
 
@@ -45,7 +49,7 @@ from functools import lru_cache
 import pytest
 
 from conftest import ROOT, require_tool
-from oracle import VERSION_LABELS, follow_tls, tls_decrypted_view, tls_view
+from oracle import VERSION_LABELS, tls_decrypted_view, tls_view
 from tlsdoc.cli import build_parser, main
 from tlsdoc.manifest import load_manifest, verify_file
 from tlsdoc.registry import CipherSuite
@@ -97,14 +101,15 @@ def run_cli(capsys, *argv: str) -> dict:
 
 
 def _oracle_for(name: str) -> dict:
-    """Everything tshark says about one capture: three kinds of runs."""
+    """Everything tshark says about one capture, in two runs (without and with the key log)."""
     path = CORPUS / name
     keylog = CORPUS / ENTRIES[name].claims.keylog
     plain = tls_view(path)
+    decrypted = tls_decrypted_view(path, keylog=keylog, follow_streams=tuple(plain))
     return {
         "plain": plain,
-        "decrypted": tls_decrypted_view(path, keylog=keylog),
-        "follow": {s: follow_tls(path, s, plain[s]["client"], keylog=keylog) for s in plain},
+        "decrypted": decrypted,
+        "follow": {s: decrypted[s]["payload"] for s in plain},
     }
 
 
@@ -148,7 +153,8 @@ def test_every_corpus_file_matches_the_manifest():
                if p.is_file() and p.suffix in (".pcap", ".pcapng", ".keys", ".pem")}
     assert on_disk == listed
     assert len(ENTRIES) >= 25
-    assert sum(e.size for e in MANIFEST if e.kind in ("capture", "keylog")) < 260_000
+    # "small": captures and key logs together stay around 250 KB
+    assert sum(e.size for e in MANIFEST if e.kind in ("capture", "keylog")) < 270_000
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -163,11 +169,20 @@ def test_tshark_confirms_the_manifest(name):
         assert CipherSuite(ref["cipher_suite"]).name == claims.cipher_suite
         assert ref["sni"] == claims.sni
         assert dec[index]["alpn"] == claims.alpn
-    exchanges = [f"{req.split(' ')[0]} {req.split(' ')[1]} -> {resp.split(' ')[1]}"
-                 for ref in dec.values() for req, resp in zip(ref["requests"], ref["responses"])]
+    exchanges = []
+    for ref in dec.values():
+        statuses = [r.split(" ")[1] for r in ref["responses"]]
+        statuses += ["none"] * (len(ref["requests"]) - len(statuses))  # unanswered
+        exchanges += [f"{' '.join(req.split(' ')[:2])} -> {status}"
+                      for req, status in zip(ref["requests"], statuses)]
     assert sorted(exchanges) == sorted(extra["http"])
     messages = [m for ref in dec.values() for side in ref["messages"].values() for m in side]
     assert ("KeyUpdate" in messages) == extra["key_update"]
+    assert ("EndOfEarlyData" in messages) == extra["early_data"]
+    assert any(ref["hello_retry"] for ref in plain.values()) == claims.hello_retry_request
+    renegotiated = [dec[i]["messages"]["client"].count("ClientHello") > 1 and not ref["hello_retry"]
+                    for i, ref in plain.items()]
+    assert any(renegotiated) == extra["renegotiation"]
     if extra["client_auth"]:
         assert all("CertificateVerify" in ref["messages"]["client"] for ref in dec.values())
     if claims.resumption:
@@ -240,10 +255,13 @@ def test_decrypt_matches_tshark(capsys, name):
             assert app["bytes"] == len(data[side]), f"{side} app data bytes"
             assert app["sha256"] == _sha(data[side]), f"{side} app data sha256"
         assert [h["request"] for h in conn["http"]] == ref["requests"]
-        assert [h["response"] for h in conn["http"]] == ref["responses"]
+        # a request left unanswered (tls13-early-data) has "response": null
+        assert [h["response"] for h in conn["http"] if h["response"] is not None] \
+            == ref["responses"]
         for exchange in conn["http"]:
-            assert exchange["body_sha256"] == expected_body(entry, exchange["request"]), \
-                exchange["request"]
+            if exchange["response"] is not None:
+                assert exchange["body_sha256"] == expected_body(entry, exchange["request"]), \
+                    exchange["request"]
 
     # The frames each message is shown in (decrypted ones too): tshark names a
     # message in the frame that completes the record holding its last byte.
@@ -262,6 +280,32 @@ def test_decrypt_matches_tshark(capsys, name):
     # `show --keylog` tells the same TLS story as `decrypt`.
     shown = run_cli(capsys, "show", str(path), "--keylog", str(keylog), "--json")
     assert [c["tls"] for c in shown["connections"]] == [c["tls"] for c in ours["connections"]]
+
+
+SERVER_KEY_CASES = [name for name, e in ENTRIES.items() if e.extra.get("server_key")]
+
+
+@pytest.mark.parametrize("name", SERVER_KEY_CASES)
+def test_decrypt_with_the_server_key_alone_matches_tshark(capsys, name):
+    """TLS 1.2 RSA key exchange (here without extended master secret): --key, no key log."""
+    if not _has_decrypt():
+        pytest.skip("tlsdoc decrypt not implemented yet")
+    path = CORPUS / name
+    key = ROOT / ENTRIES[name].extra["server_key"]
+    ours = run_cli(capsys, "decrypt", str(path), "--key", str(key), "--json")
+    with_keylog = run_cli(capsys, "decrypt", str(path), "--keylog",
+                          str(CORPUS / ENTRIES[name].claims.keylog), "--json")
+    theirs = tls_decrypted_view(path, rsa_key=key)
+    assert ours["warnings"] == []
+    for index, conn in enumerate(ours["connections"]):
+        ref = theirs[index]
+        assert conn["tls"]["decrypted"] is True
+        for side in ("client", "server"):
+            assert conn["tls"]["handshake"][side] == ref["messages"][side], side
+            assert conn["application_data"][side]["records"] == ref["app_records"][side], side
+        assert [h["request"] for h in conn["http"]] == ref["requests"]
+        assert [h["response"] for h in conn["http"]] == ref["responses"]
+    assert ours["connections"] == with_keylog["connections"]
 
 
 def test_decrypt_without_keys_decrypts_nothing(capsys):
@@ -314,6 +358,8 @@ def test_verify_passes_every_check(capsys, both_roots, name):
         assert status["chain"] == "passed"
         if version == "TLS 1.3":
             assert status["CertificateVerify"] == "passed"
+        elif entry.claims.cipher_suite.startswith("TLS_RSA_"):
+            assert "ServerKeyExchange signature" not in status  # RSA key exchange signs nothing
         else:
             assert status["ServerKeyExchange signature"] == "passed"
         if entry.extra["client_auth"]:
@@ -339,4 +385,6 @@ def test_text_output_on_every_capture(capsys, both_roots, command):
         if command == "decrypt":
             for exchange in entry.extra["http"]:
                 method, target = exchange.split(" ")[:2]
+                if entry.extra["renegotiation"]:
+                    break  # see test_decrypt_matches_tshark
                 assert f"{method} {target} HTTP/1.1" in out, f"{name}: {exchange}"

@@ -90,7 +90,7 @@ def make_pki() -> dict[str, bytes]:
     )
     aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key())
 
-    def leaf(common_name: str, eku, san: str | None):
+    def leaf(common_name: str, eku, san: str | None, signer):
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (
             _builder(_name(common_name), root_name, key.public_key())
@@ -102,10 +102,12 @@ def make_pki() -> dict[str, bytes]:
         if san:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
-        return builder.sign(root_key, hashes.SHA256()), key
+        return builder.sign(signer, hashes.SHA256()), key
 
-    server, server_key = leaf(SERVER_NAME, ExtendedKeyUsageOID.SERVER_AUTH, SERVER_NAME)
-    client, client_key = leaf("tlsdoc demo client", ExtendedKeyUsageOID.CLIENT_AUTH, None)
+    server, server_key = leaf(SERVER_NAME, ExtendedKeyUsageOID.SERVER_AUTH, SERVER_NAME,
+                              root_key)
+    client, client_key = leaf("tlsdoc demo client", ExtendedKeyUsageOID.CLIENT_AUTH, None,
+                              root_key)
     del root_key
 
     pem = serialization.Encoding.PEM
