@@ -15,6 +15,7 @@ from tlsdoc.render.tables import (
     handshake_table,
     options_table,
     pieces_table,
+    records_table,
     steps_table,
 )
 
@@ -89,3 +90,18 @@ def test_captures_table():
                claims=NS(frames=7, keylog="a.keys", rsa_key=None))
     manifest = NS(captures=lambda: (entry,))
     assert captures_table(manifest).rows == (("a.pcapng", "what it shows", "7", "a.keys"),)
+
+
+def test_records_table():
+    from tlsdoc.registry import ContentType, ProtocolVersion
+
+    records = (
+        NS(index=0, content_type=ContentType.handshake, legacy_version=ProtocolVersion.TLS_1_2,
+           length=122, span=NS(frames=(6,))),
+        NS(index=1, content_type=23, legacy_version=ProtocolVersion.TLS_1_2, length=2000,
+           span=NS(frames=(6, 8))),
+    )
+    assert records_table(records).rows == (
+        ("0", "6", "handshake", "TLS 1.2", "122"),
+        ("1", "6, 8", "23", "TLS 1.2", "2000"),
+    )

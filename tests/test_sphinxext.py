@@ -171,6 +171,10 @@ def test_every_directive_builds(tmp_path):
         ```{{tls-table}} manifest:
         ```
 
+        ```{{tls-table}} tls13:records.server
+        :caption: The server's records
+        ```
+
         ```{{tls-ladder}} tls13
         :frames: 1-4
         ```
@@ -194,6 +198,7 @@ def test_every_directive_builds(tmp_path):
     assert 'src="data:image/svg+xml;base64,' in html
     assert 'class="tlsdoc-run' in html and "SYN-ACK #2" in html
     assert "usage: tlsdoc" in html
+    assert "The server’s records" in html and "application_data" in html
     assert "Where the keys came from" in html
     assert "client_handshake_traffic_secret" in html and "HKDF-Expand-Label-SHA256" in html
 

@@ -47,7 +47,8 @@ Role and directives
     field (all builders).
 ``tls-table REF``
     a table; which one follows from the value: a TCP handshake, TCP
-    options, the manifest (the bundled captures).
+    options, one direction's TLS records (``records.server``), the
+    manifest (the bundled captures).
 ``tls-ladder SOURCE``
     a ladder diagram of a connection as an SVG figure; ``:frames: 1-3``
     limits it to some frames.
@@ -625,11 +626,15 @@ class TlsTable(_Directive):
     required_arguments = 1
 
     def build(self):
-        from tlsdoc import tcp
+        from tlsdoc import records, tcp
 
         value, deps = self.resolve(self.arguments[0])
         code: tuple[int, ...] = ()
-        if isinstance(value, tcp.Handshake):
+        if isinstance(value, records.RecordStream):
+            value = value.records
+        if isinstance(value, tuple) and value and all(isinstance(v, records.Record) for v in value):
+            table = tables.records_table(value)
+        elif isinstance(value, tcp.Handshake):
             table = tables.handshake_table(value)
         elif isinstance(value, tuple) and value and all(isinstance(v, capture.TcpOption) for v in value):
             table = tables.options_table(value)
@@ -639,7 +644,8 @@ class TlsTable(_Directive):
         else:
             raise DocumentError(
                 f"{self.arguments[0]}: no table for a {type(value).__name__} (tables exist for a "
-                "TCP handshake, TCP options and the manifest; key-schedule traces have tls-steps)"
+                "TCP handshake, TCP options, TLS records and the manifest; key-schedule traces "
+                "have tls-steps)"
             )
         return [_table_node(table, caption=self.caption, code=code)], deps
 

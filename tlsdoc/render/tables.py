@@ -37,6 +37,7 @@ __all__ = [
     "captures_table",
     "steps_table",
     "pieces_table",
+    "records_table",
 ]
 
 
@@ -205,3 +206,28 @@ def pieces_table(pieces: Iterable[Piece]) -> Table:
         if p.label is not None
     )
     return Table(("bytes", "hex", "field", "meaning"), rows, (1, 3, 3, 5))
+
+
+def _label(value) -> str:
+    label = getattr(value, "label", None) or getattr(value, "name", None)
+    return label if label else str(int(value))
+
+
+def records_table(records) -> Table:
+    """One direction's TLS records, one row each: index, frames, type, version, length.
+
+    *records* are :class:`tlsdoc.records.Record` values (anything with
+    ``index``, ``content_type``, ``legacy_version``, ``length`` and
+    ``span.frames``).
+    """
+    rows = tuple(
+        (
+            str(r.index),
+            ", ".join(str(f) for f in r.span.frames) or "—",
+            _label(r.content_type),
+            _label(r.legacy_version),
+            str(r.length),
+        )
+        for r in records
+    )
+    return Table(("record", "frames", "content type", "version", "length"), rows, (1, 2, 3, 2, 1))
