@@ -388,3 +388,47 @@ def test_text_output_on_every_capture(capsys, both_roots, command):
                 if entry.extra["renegotiation"]:
                     break  # see test_decrypt_matches_tshark
                 assert f"{method} {target} HTTP/1.1" in out, f"{name}: {exchange}"
+
+
+# ------------------------------------------------------------------------ a key log for one side only
+
+ONE_SIDE = ["tls13-keyupdate.pcapng", "http-chunked.pcapng", "tls13-client-auth.pcapng"]
+OTHER = {"client": "server", "server": "client"}
+
+
+@pytest.mark.parametrize("side", ["server", "client"])
+@pytest.mark.parametrize("name", ONE_SIDE)
+def test_one_side_secrets_match_tshark(capsys, tmp_path, name, side):
+    """TLS 1.3 with only one side's secrets (``SERVER_*`` or ``CLIENT_*`` lines).
+
+    That side decrypts, the other does not.  tshark then shows that side's
+    handshake messages, application records and HTTP messages (responses
+    from the server's side, requests from the client's); tlsdoc must show the
+    same for that side (and may list the other side's encrypted messages as
+    ``Encrypted``, which tshark does not name).
+    """
+    if not _has_decrypt():
+        pytest.skip("tlsdoc decrypt not implemented yet")
+    require_tool("tshark")
+    path = CORPUS / name
+    full = (CORPUS / ENTRIES[name].claims.keylog).read_text().splitlines()
+    keylog = tmp_path / f"{side}-only.keys"
+    prefix = side.upper() + "_"
+    keylog.write_text("".join(line + "\n" for line in full if line.startswith(prefix)))
+    ours = run_cli(capsys, "decrypt", str(path), "--keylog", str(keylog), "--json")
+    theirs = tls_decrypted_view(path, keylog=keylog, follow_streams=(0,))
+    (conn,) = ours["connections"]
+    ref = theirs[0]
+    other = OTHER[side]
+    assert conn["tls"]["handshake"][side] == ref["messages"][side]
+    assert [m for m in conn["tls"]["handshake"][other] if m != "Encrypted"] \
+        == ref["messages"][other]
+    assert conn["application_data"][other] is None
+    mine = conn["application_data"][side]
+    assert mine is not None, f"the {side}'s application data was not decrypted"
+    assert mine["records"] == ref["app_records"][side]
+    assert mine["sha256"] == _sha(ref["payload"][side])
+    key, lines = ("response", ref["responses"]) if side == "server" else ("request", ref["requests"])
+    assert lines, "tshark dissects them"
+    assert [h[key] for h in conn["http"] if h[key] is not None] == lines, \
+        f"HTTP {key}s decrypted from the {side}'s side alone"
