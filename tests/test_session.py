@@ -445,3 +445,31 @@ def test_docstring_examples(monkeypatch, module):
     monkeypatch.chdir(ROOT)  # the examples use the bundled captures' relative paths
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", ["tls12-rsa", "tls12-ecdhe", "tls13", "tls13-hrr"])
+def test_damaged_captures_give_warnings_never_a_crash(tmp_path, name):
+    """Bit flips anywhere after the file header: a result with warnings or a TlsdocError."""
+    import random
+
+    from tlsdoc.errors import TlsdocError
+
+    rng = random.Random(name)
+    original = (CAPTURES / f"{name}.pcapng").read_bytes()
+    for i in range(25):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 3))):
+            data[rng.randrange(200, len(data))] ^= 1 << rng.randrange(8)
+        path = tmp_path / f"{i}.pcapng"
+        path.write_bytes(bytes(data))
+        try:
+            run = analysis.iter_analyze(path, keylog=CAPTURES / f"{name}.keys", keys=(RSA_KEY,),
+                                        ca=CAPTURES / "pki" / "root-ca.pem", run_checks=True)
+            for c in run:
+                for direction, app in c.application_data.items():
+                    if app is not None:  # never garbage: what is reported was authenticated
+                        opened = c.decryption[direction]
+                        assert opened.complete and not any(
+                            "tag" in w or "MAC" in w for w in opened.warnings)
+        except TlsdocError:
+            pass

@@ -383,9 +383,12 @@ def _analyse_connection(conn: tcp.Connection, name: str,
         local.extend(f"{name}: connection #{conn.index}: {w}" for w in conversation.warnings)
     results: tuple[checks.CheckResult, ...] = ()
     if view is not None and material.checks:
-        when = None
+        when = None  # the chain is checked as of the capture's time; now if it has none
         if conn.first_time_ns is not None:
-            when = datetime.datetime.fromtimestamp(conn.first_time_ns / 1e9, datetime.timezone.utc)
+            try:
+                when = datetime.datetime.fromtimestamp(conn.first_time_ns / 1e9, datetime.timezone.utc)
+            except (ValueError, OverflowError, OSError):
+                when = None  # a timestamp no calendar holds
         results = checks.run_checks(view, keys, ca=material.ca, when=when,
                                     server_address=conn.server[0])
     return ConnectionAnalysis(

@@ -319,6 +319,17 @@ def _leaf(tls: TlsHandshake, sender: Direction) -> tuple[x509.Certificate | None
         return None, f"the certificate cannot be parsed ({exc})"
 
 
+class _BadCertificate(Exception):
+    """Certificate bytes that ``cryptography`` cannot read (private)."""
+
+
+def _public_key(cert: x509.Certificate):
+    try:
+        return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise _BadCertificate(f"the certificate's public key cannot be read ({exc})") from None
+
+
 def certificate_verify_content(transcript_digest: bytes, sender: Direction) -> bytes:
     """What a TLS 1.3 CertificateVerify signs (RFC 8446 §4.4.3).
 
@@ -380,7 +391,7 @@ def check_certificate_verify(tls: TlsHandshake, sender: Direction = SERVER) -> C
     else:
         signed = data
         trace = ()
-    ok, how = _verify(cert.public_key(), message.algorithm, message.signature, signed)
+    ok, how = _verify(_public_key(cert), message.algorithm, message.signature, signed)
     if ok is None:
         return _impossible(name, how, expected=message.signature, trace=trace)
     if ok:
@@ -416,7 +427,7 @@ def check_server_key_exchange(tls: TlsHandshake) -> CheckResult | None:
                   inputs=(("ClientHello.random", tls.client_random),
                           ("ServerHello.random", tls.server_random),
                           ("params", ske.params_data)), output=signed),)
-    ok, how = _verify(cert.public_key(), ske.signature_algorithm, ske.signature, signed)
+    ok, how = _verify(_public_key(cert), ske.signature_algorithm, ske.signature, signed)
     status = {True: Status.PASSED, False: Status.FAILED, None: Status.NOT_POSSIBLE}[ok]
     return CheckResult(name=name, status=status, detail=how, expected=ske.signature, trace=trace)
 
@@ -510,15 +521,25 @@ def run_checks(tls: TlsHandshake, keys: ConnectionKeys | None, *,
     (EC)DHE, and ``client CertificateVerify`` comes when the client sent a
     (non-empty) certificate.
     """
+    def guarded(name: str, check, *args, **kw) -> CheckResult | None:
+        # Certificates are parsed lazily by cryptography: a damaged one can
+        # fail deep inside a check.  That is a failed check, not a crash.
+        try:
+            return check(*args, **kw)
+        except _BadCertificate as exc:
+            return _failed(name, str(exc))
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            return _failed(name, f"certificate data cannot be read ({exc})")
+
     results = [
         check_finished(tls, keys, CLIENT),
         check_finished(tls, keys, SERVER),
-        check_certificate_verify(tls, SERVER),
+        guarded("CertificateVerify", check_certificate_verify, tls, SERVER),
     ]
-    ske = check_server_key_exchange(tls)
+    ske = guarded("ServerKeyExchange signature", check_server_key_exchange, tls)
     if ske is not None:
         results.append(ske)
     if _client_authenticates(tls):
-        results.append(check_certificate_verify(tls, CLIENT))
-    results.append(check_chain(tls, ca, when=when, server_address=server_address))
+        results.append(guarded("client CertificateVerify", check_certificate_verify, tls, CLIENT))
+    results.append(guarded("chain", check_chain, tls, ca, when=when, server_address=server_address))
     return tuple(results)

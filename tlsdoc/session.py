@@ -524,7 +524,8 @@ def _tls12_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
 
     if ms is None:
         missing.append(keylog_mod.CLIENT_RANDOM)
-        warnings.append(_tls12_missing_reason(tls, params, keylog, rsa_keys, epms, cke_entry))
+        if not warnings:  # a more specific reason (wrong --key, EMS) was given already
+            warnings.append(_tls12_missing_reason(tls, params, keylog, rsa_keys, epms, cke_entry))
         return ConnectionKeys(version=int(tls.version), params=params, pre_master=pre,
                               missing=tuple(missing), trace=tuple(steps), warnings=tuple(warnings))
     try:
