@@ -2,7 +2,8 @@
 # python3, installing the pinned versions in constraints.txt.
 #
 #   make html      build the site into _build/html   (the main job)
-#   make test      run every check
+#   make test      run every check (pytest: units, tshark oracle, docs builds, browser, PDF)
+#   make doctest   run only the chapters' doctests (also part of make test)
 #   make pdf       build the PDF handbook into _build/latex/tlsdoc.pdf
 #   make captures  re-record the bundled captures (root, network namespaces)
 #   make bench     run the benchmarks against tshark and scapy
@@ -16,8 +17,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.tlsdoc-installed
 SPHINX := $(PY) -m sphinx
 SPHINXOPTS ?= -n -W --keep-going
+# Reproducible builds: two clean builds of one commit are byte-identical.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: html test pdf captures bench serve lock clean venv
+.PHONY: html test doctest pdf captures bench serve lock clean venv
 
 venv: $(STAMP)
 
@@ -31,6 +34,9 @@ html: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+doctest: $(STAMP)
+	$(SPHINX) -b doctest docs _build/doctest -c . $(SPHINXOPTS)
 
 pdf: $(STAMP)
 	$(SPHINX) -M latexpdf docs _build -c . $(SPHINXOPTS)
