@@ -424,8 +424,9 @@ def analyze(
 ) -> Analysis:
     """Analyse a whole capture, checks included; cached per process.
 
-    The cache is keyed by every input file's path, size and mtime (capture,
-    key log, keys, CA), so an edited file is analysed again.
+    The cache is keyed by every input file's name as given, resolved path,
+    size and mtime (capture, key log, keys, CA), so an edited file is
+    analysed again.
 
     >>> a = analyze("captures/tls13.pcapng", keylog="captures/tls13.keys")
     >>> c = a.connections[0]
@@ -442,10 +443,12 @@ def analyze(
     """
 
     def stamp(p) -> tuple | None:
+        # The name as given is part of the key: results quote it (warnings,
+        # the key source), so another spelling of the same file is another entry.
         if p is None:
             return None
         resolved = Path(p).resolve()
-        return (str(resolved), *_stat(resolved))
+        return (os.fspath(p), str(resolved), *_stat(resolved))
 
     key = (stamp(path), stamp(keylog), tuple(stamp(k) for k in keys), stamp(ca))
     cached = _CACHE.get(key)
