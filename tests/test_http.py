@@ -187,3 +187,20 @@ def test_every_cut_of_a_keep_alive_stream_gives_the_complete_prefix(cut):
     last = conv.exchanges[-1].response
     assert conv.exchanges[0].response.body == b"one"
     assert last is None or not last.complete or last.body == b"one"
+
+
+def test_server_side_alone_lists_responses_without_requests():
+    server = (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+              b"HTTP/1.0 404 nope\r\n\r\nmissing")
+    conv = parse_http(None, server, server_closed=True)
+    assert [e.request for e in conv.exchanges] == [None, None]
+    assert [e.response.start_line for e in conv.exchanges] == ["HTTP/1.1 200 OK", "HTTP/1.0 404 nope"]
+    assert conv.exchanges[1].response.body == b"missing"
+    assert parse_http(None, b"\x00binary").protocol is None
+    assert parse_http(None, None).exchanges == ()
+
+
+def test_client_side_alone_lists_requests_without_responses():
+    conv = parse_http(GET + GET, None)
+    assert [e.response for e in conv.exchanges] == [None, None]
+    assert len(conv.exchanges) == 2

@@ -187,7 +187,7 @@ def test_wrong_secret_fails_the_tag_never_returns_garbage(tmp_path):
     assert c.application_data[CLIENT] is None
     (warning,) = c.warnings
     assert "authentication tag does not verify" in warning and "CLIENT_TRAFFIC_SECRET_0" in warning
-    assert c.http is None
+    assert c.http.exchanges[0].request is None  # the server's half is still readable
 
 
 def test_resumption_uses_each_connections_own_secrets():
@@ -473,3 +473,25 @@ def test_damaged_captures_give_warnings_never_a_crash(tmp_path, name):
                             "tag" in w or "MAC" in w for w in opened.warnings)
         except TlsdocError:
             pass
+
+
+@pytest.mark.parametrize("side", ["SERVER", "CLIENT"])
+def test_one_sides_secrets_decrypt_that_side_only(tmp_path, capsys, side):
+    from tlsdoc.cli import main
+    import json
+
+    keylog = tmp_path / "one.keys"
+    keylog.write_text("".join(l for l in (CAPTURES / "tls13.keys").read_text().splitlines(True)
+                              if l.startswith(side + "_")))
+    (c,) = conn("tls13.pcapng", keylog=keylog)
+    mine, other = (SERVER, CLIENT) if side == "SERVER" else (CLIENT, SERVER)
+    assert c.application_data[mine] is not None and c.application_data[other] is None
+    (exchange,) = c.http.exchanges
+    if side == "SERVER":
+        assert exchange.request is None and exchange.response.start_line == "HTTP/1.0 200 ok"
+    else:
+        assert exchange.response is None and exchange.request.start_line == "GET /index.html HTTP/1.1"
+    assert main(["decrypt", str(CAPTURES / "tls13.pcapng"), "--keylog", str(keylog)]) == 0
+    out = capsys.readouterr().out
+    assert ("→ (request not decrypted)" in out) == (side == "SERVER")
+    assert ("← (response not decrypted)" in out) == (side == "CLIENT")

@@ -376,11 +376,15 @@ def _analyse_connection(conn: tcp.Connection, name: str,
         decrypted = opened.complete
     conversation = None
     client_app, server_app = app[Direction.CLIENT_TO_SERVER], app[Direction.SERVER_TO_CLIENT]
-    if client_app is not None and client_app.data:
-        conversation = _http(conn, client_app.data,
-                             server_app.data if server_app is not None else b"",
+    if (client_app is not None and client_app.data) or (server_app is not None and server_app.data):
+        # One side alone still shows its half: requests, or responses.
+        conversation = _http(conn, client_app.data if client_app is not None else None,
+                             server_app.data if server_app is not None else None,
                              view.alpn if view is not None else None)
-        local.extend(f"{name}: connection #{conn.index}: {w}" for w in conversation.warnings)
+        if conversation.protocol is None and not conversation.warnings:
+            conversation = None
+        else:
+            local.extend(f"{name}: connection #{conn.index}: {w}" for w in conversation.warnings)
     results: tuple[checks.CheckResult, ...] = ()
     if view is not None and material.checks:
         when = None  # the chain is checked as of the capture's time; now if it has none
@@ -404,7 +408,8 @@ def _closed(conn: tcp.Connection, direction: Direction) -> bool:
     return stream.complete and (stream.fin_frame is not None or conn.closed_by == "RST")
 
 
-def _http(conn: tcp.Connection, client: bytes, server: bytes, alpn: str | None) -> http.HttpConversation:
+def _http(conn: tcp.Connection, client: bytes | None, server: bytes | None,
+          alpn: str | None) -> http.HttpConversation:
     return http.parse_http(
         client, server, alpn=alpn,
         client_closed=_closed(conn, Direction.CLIENT_TO_SERVER),

@@ -18,7 +18,10 @@ DESIGN.md's::
 
 ``--json`` prints one document, the same for the three commands
 (``capture``, ``connections`` with ``client``, ``server``, ``tcp``, ``tls``,
-``application_data``, ``http``, and ``warnings``).  **Addition for
+``application_data``, ``http``, and ``warnings``).  In ``http``, a
+``request`` or ``response`` is null when that side could not be decrypted
+(or the stream ended first), and ``body_sha256`` is null when there is no
+complete response.  **Addition for
 verify:** each connection also has ``"checks"``, a list of
 ``{"name": …, "status": "passed" | "failed" | "not possible", "detail": …}``
 in the order ``client Finished``, ``server Finished``, ``CertificateVerify``,

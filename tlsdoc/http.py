@@ -61,6 +61,7 @@ __all__ = [
     "HttpConversation",
     "parse_http",
     "looks_like_http",
+    "looks_like_http_response",
     "HTTP2_PREFACE",
 ]
 
@@ -71,6 +72,8 @@ HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 # method = token (RFC 9110 §9.1 / §5.6.2); checked on the first line only, to
 # decide whether a stream is HTTP/1.x before handing it to h11.
 _REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ \r\n]+ HTTP/\d\.\d\r?\n")
+# status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
+_STATUS_LINE = re.compile(rb"HTTP/\d\.\d [0-9]{3} ")
 
 #: Framing values, RFC 9112 §6.3.
 FRAMINGS = ("content-length", "chunked", "close", "none")
@@ -155,9 +158,14 @@ class HttpResponse(HttpMessage):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpExchange:
-    """A request and its response (None when the stream ended before it)."""
+    """A request and its response.
 
-    request: HttpRequest
+    ``response`` is None when the server's stream ended before it (or the
+    server's side could not be decrypted); ``request`` is None when only the
+    server's side was readable.
+    """
+
+    request: HttpRequest | None
     response: HttpResponse | None
 
 
@@ -304,7 +312,7 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpRe
     )
 
 
-def parse_http(client: bytes, server: bytes, *, client_closed: bool = True,
+def parse_http(client: bytes | None, server: bytes | None, *, client_closed: bool = True,
                server_closed: bool = True, alpn: str | None = None) -> HttpConversation:
     r"""The HTTP/1.1 exchanges of one connection.
 
@@ -315,8 +323,12 @@ def parse_http(client: bytes, server: bytes, *, client_closed: bool = True,
 
     Args:
         client: everything the client sent (decrypted application data, or
-            the TCP payload of a plain connection).
-        server: everything the server sent.
+            the TCP payload of a plain connection); None when that side
+            could not be decrypted.
+        server: everything the server sent, or None likewise.  With only
+            the server's side, its responses are listed with ``request``
+            None, framed as answers to GET (a response to HEAD cannot be
+            told from the server's bytes alone).
         client_closed / server_closed: whether that side's stream was seen
             to end (TCP FIN or RST, TLS close_notify).  A body delimited by
             the close is complete only when the server's end was seen.
@@ -326,7 +338,9 @@ def parse_http(client: bytes, server: bytes, *, client_closed: bool = True,
         The conversation; requests are paired with responses in order
         (RFC 9112 §9.3: responses come in the order of the requests).
     """
-    client, server = bytes(client), bytes(server)
+    if client is None:
+        return _responses_only(server, server_closed, alpn)
+    client, server = bytes(client), bytes(server or b"")
     if alpn == "h2" or client.startswith(HTTP2_PREFACE):
         return HttpConversation(protocol="HTTP/2", warnings=(
             _warning("HTTP/2 is not decoded", Direction.CLIENT_TO_SERVER, 0, "HTTP/2"),))
@@ -392,3 +406,37 @@ def parse_http(client: bytes, server: bytes, *, client_closed: bool = True,
             break
     return HttpConversation(protocol="HTTP/1.1", exchanges=tuple(exchanges),
                             warnings=tuple(warnings))
+
+
+def looks_like_http_response(data: bytes) -> bool:
+    """Whether *data* starts with an HTTP/1.x status line."""
+    return _STATUS_LINE.match(bytes(data[:64])) is not None
+
+
+def _responses_only(server: bytes | None, closed: bool, alpn: str | None) -> HttpConversation:
+    """The server's responses when the client's side is unreadable (request None)."""
+    if alpn == "h2":
+        return HttpConversation(protocol="HTTP/2", warnings=(
+            _warning("HTTP/2 is not decoded", Direction.SERVER_TO_CLIENT, 0, "HTTP/2"),))
+    server = bytes(server or b"")
+    if not looks_like_http_response(server):
+        return HttpConversation(protocol=None)
+    warnings: list[str] = []
+    exchanges: list[HttpExchange] = []
+    pos = 0
+    while pos < len(server):
+        try:
+            response = _read_response(server, pos, closed, b"GET")
+        except h11.RemoteProtocolError as exc:
+            warnings.append(_warning(f"malformed HTTP response: {exc}", Direction.SERVER_TO_CLIENT,
+                                     pos, "HTTP response"))
+            break
+        if response is None:
+            warnings.append(_warning("the server's data ends inside a response head",
+                                     Direction.SERVER_TO_CLIENT, pos, "HTTP response"))
+            break
+        exchanges.append(HttpExchange(request=None, response=response))
+        if not response.complete or response.status == 101:
+            break
+        pos = response.end
+    return HttpConversation(protocol="HTTP/1.1", exchanges=tuple(exchanges), warnings=tuple(warnings))

@@ -71,8 +71,9 @@ def _http_list(c) -> list[dict[str, Any]]:
     out = []
     for exchange in conversation.exchanges:
         response = exchange.response
+        request = exchange.request
         out.append({
-            "request": exchange.request.start_line,
+            "request": None if request is None else request.start_line,
             "response": None if response is None else response.start_line,
             "body_sha256": None if response is None or not response.complete else response.body_sha256,
         })

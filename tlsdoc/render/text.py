@@ -213,9 +213,13 @@ def decrypt_lines(c) -> list[str]:
             lines.append("  HTTP/2 is not decoded")
         for exchange in conversation.exchanges:
             lines.append("")
-            lines.extend(_message_lines(exchange.request, "→"))
+            if exchange.request is None:
+                lines.append("  → (request not decrypted)")
+            else:
+                lines.extend(_message_lines(exchange.request, "→"))
             if exchange.response is None:
-                lines.append("  ← (no response in the capture)")
+                unread = c.tls is not None and c.application_data.get(Direction.SERVER_TO_CLIENT) is None
+                lines.append("  ← (response not decrypted)" if unread else "  ← (no response in the capture)")
             else:
                 lines.extend(_message_lines(exchange.response, "←"))
     return lines
