@@ -90,9 +90,33 @@ def test_a_missing_connection_is_a_located_error():
         value_text(CONFIG, "tls13#9:tcp")
 
 
-def test_dependencies_are_the_capture_its_key_log_and_the_manifest():
+def test_dependencies_are_the_capture_its_key_log_the_manifest_and_the_ca():
     _text, deps = value_text(CONFIG, "tls13:tcp.handshake.syn.frame")
-    assert {p.name for p in deps} == {"tls13.pcapng", "tls13.keys", "MANIFEST"}
+    assert {p.name for p in deps} == {"tls13.pcapng", "tls13.keys", "MANIFEST", "root-ca.pem"}
+    _text, deps = value_text(CONFIG, "tls12-rsa@key:tcp.handshake.syn.frame")
+    assert {p.name for p in deps} == {"tls12-rsa.pcapng", "www.example.com.DEMO-ONLY.key.pem",
+                                      "MANIFEST", "root-ca.pem"}
+
+
+def test_key_routes():
+    """@keylog (default), @key (the demo server key), @none; the chain is checked against the demo root."""
+    assert value("tls12-rsa@key:keys.source").startswith("RSA key ")
+    assert value("tls12-rsa:keys.source").startswith("key log line")
+    assert value("tls12-rsa@none:decrypted") == "no"
+    assert value("tls12-rsa@key:decrypted") == "yes"
+    assert value("tls12-ecdhe@key:decrypted") == "no"
+    assert value("tls12-rsa:checks.chain.status") == "passed"
+    assert value("tls12-rsa@key:checks.chain.status") == "passed"
+    with pytest.raises(DocumentError, match="unknown key route @nope"):
+        parse_reference("tls13@nope:tcp")
+
+
+def test_named_steps_pick_the_first_entry_with_that_name():
+    assert value("tls12-rsa:tls.server_messages.Certificate.name") == "Certificate"
+    assert value("tls12-rsa:tls.server_messages.ServerHelloDone.frames.0") == value(
+        "tls12-rsa:tls.server_messages.2.frames.0")
+    with pytest.raises(DocumentError, match="no 'NoSuch' here .*ServerHello, Certificate"):
+        value("tls12-rsa:tls.server_messages.NoSuch")
 
 
 @pytest.mark.parametrize(
@@ -201,6 +225,40 @@ def test_every_directive_builds(tmp_path):
     assert "The server’s records" in html and "application_data" in html
     assert "Where the keys came from" in html
     assert "client_handshake_traffic_secret" in html and "HKDF-Expand-Label-SHA256" in html
+
+
+def test_handshake_messages_and_encrypted_records(tmp_path):
+    out, warnings = build(tmp_path, {"tls": """
+        # TLS
+
+        ```{tls-bytes} tls12-rsa:tls.client_hello
+        :fields: legacy_version random extensions.server_name
+        ```
+
+        ```{tls-bytes} tls12-rsa:tls.server_messages.Certificate
+        ```
+
+        ```{tls-bytes} tls12-rsa@key:tls.client_messages.Finished
+        ```
+
+        ```{tls-record} tls12-rsa@key:tls.client_messages.Finished
+        ```
+
+        ```{tls-record} tls13:records.server.records.2
+        :show: nonce plaintext
+        ```
+        """})
+    assert warnings == ""
+    html = (out / "tls.html").read_text()
+    assert "ClientHello from the client in record 0" in html
+    assert "host_name www.example.com" in html
+    assert "tlsdoc-gap" in html  # the groups left out, shortened
+    assert "certificate 1" in html and "issued by tlsdoc Demo Root CA" in html
+    assert "Finished from the client, decrypted from record 3" in html
+    assert "nonce_explicit" in html and "salt ‖ nonce_explicit (RFC 5288 §3)" in html
+    assert "write_iv XOR padded seq_num (RFC 8446 §5.3)" in html
+    assert "the real content type: handshake (22)" in html
+    assert "handshake: encrypted_extensions" in html
 
 
 def test_failures_are_warnings_located_at_the_line(tmp_path):

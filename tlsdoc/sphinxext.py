@@ -14,7 +14,7 @@ References
 ----------
 Every role and directive names what it shows with a *reference*::
 
-    SOURCE:PATH|FILTER|FILTER:ARG
+    SOURCE[#N][@ROUTE]:PATH|FILTER|FILTER:ARG
 
 ``SOURCE``
     a capture's scenario name from the manifest (``tls13``, ``tls12-rsa``,
@@ -22,11 +22,20 @@ Every role and directive names what it shows with a *reference*::
     (a :class:`tlsdoc.analysis.ConnectionAnalysis`); or ``manifest`` for
     the manifest itself (its settings such as ``one_way_delay_ms``, and
     each capture's entry under its scenario name).
+``@ROUTE``
+    which keys decrypt the connection (:data:`KEY_ROUTES`): ``@keylog``
+    (the default: the capture's key log), ``@key`` (only the demo server's
+    RSA private key: the RSA key exchange route, and what that key cannot
+    do for ECDHE), ``@none`` (no keys).  Every route checks the server's
+    chain against the demo root CA (``tlsdoc_ca``), so ``checks`` are
+    complete.
 ``PATH``
     dot-separated steps from there: attribute names (``tcp.handshake.syn``),
     integer indexes into tuples (``tcp.client.1``, ``-1`` for the last),
     keys of mappings (an enum key matches its ``value`` or ``name``, so
-    ``records.client`` works).  A step cannot start with ``_`` and methods
+    ``records.client`` works), and names in a tuple of named things
+    (``tls.server_messages.Certificate``: the first handshake entry of that
+    name; ``checks.chain``, ``checks.client_Finished``: spaces as ``_``).  A step cannot start with ``_`` and methods
     are refused: a path reads public values, it never calls code.  An empty path is
     the source itself (``manifest:``).
 ``FILTER``
@@ -34,7 +43,8 @@ Every role and directive names what it shows with a *reference*::
     ``flags``, ``pow2``, ``endpoint``, ``name``, ``join``).
 
 Examples: ``tls13:tcp.handshake.syn.seq``, ``tls13:tcp.handshake.rtt_ns|ms``,
-``tls13:tcp.handshake.syn_ack.flags|flags``, ``manifest:tls13.claims.cipher_suite``.
+``tls13:tcp.handshake.syn_ack.flags|flags``, ``manifest:tls13.claims.cipher_suite``,
+``tls12-rsa@key:keys.pre_master.client_version|hex``, ``tls12-rsa:checks.chain.status``.
 
 Role and directives
 -------------------
@@ -42,9 +52,24 @@ Role and directives
     one value, inline.
 ``tls-bytes REF``
     annotated bytes of a TCP header (a SYN, SYN-ACK or ACK of the
-    handshake) or of a TLS record (header, then the fragment shortened);
-    coloured groups with hover explanations in HTML, and a table of every
-    field (all builders).
+    handshake), of a TLS record (header, then the fragment shortened), or
+    of a handshake message field by field (a decoded message such as
+    ``tls.client_hello`` or an entry such as ``tls.server_messages.Certificate``:
+    its record header when it has a record of its own, the handshake header,
+    then every field and extension, see :mod:`tlsdoc.render.messages`;
+    a decrypted message is shown as decrypted).  ``:fields: random
+    cipher_suites extensions.server_name`` shows only those groups (the
+    rest shortened and unlabelled).  Coloured groups with hover
+    explanations in HTML, and a table of every field (all builders); the
+    bytes are checked against the decoded values.
+``tls-record REF``
+    an encrypted record taken apart (``records.client.records.3``,
+    ``decryption.server.records.0`` or an encrypted entry such as
+    ``tls.client_messages.Finished``): the wrapped record (header /
+    explicit nonce / ciphertext / tag, or TLS 1.3's encrypted record /
+    tag), a table of how the nonce and the additional data were built,
+    and the plaintext with its inner content type; ``:show: wrapped nonce
+    plaintext`` picks the parts, so prose can go between them.
 ``tls-table REF``
     a table; which one follows from the value: a TCP handshake, TCP
     options, one direction's TLS records (``records.server``), the
@@ -92,6 +117,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import functools
 import importlib
 import io
@@ -131,7 +157,7 @@ class DocumentError(TlsdocError):
 # ---------------------------------------------------------------------------
 
 _REFERENCE = re.compile(
-    r"""^(?P<source>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\#(?P<index>\d+))?
+    r"""^(?P<source>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\#(?P<index>\d+))?(?:@(?P<keys>[a-z]+))?
         :(?P<path>[^|]*)
         (?P<filters>(?:\|[^|]+)*)$""",
     re.VERBOSE,
@@ -148,6 +174,7 @@ class Reference:
     path: tuple[str, ...]
     filters: tuple[tuple[str, str | None], ...]
     text: str
+    keys: str = "keylog"
 
 
 def parse_reference(text: str) -> Reference:
@@ -179,9 +206,13 @@ def parse_reference(text: str) -> Reference:
             )
         filters.append((name, arg or None))
     source = match["source"]
-    if source == "manifest" and match["index"] is not None:
+    if source == "manifest" and (match["index"] is not None or match["keys"] is not None):
         raise DocumentError(f"{text!r}: the manifest has no connections")
-    return Reference(source, int(match["index"] or 0), path, tuple(filters), text.strip())
+    keys = match["keys"] or "keylog"
+    if keys not in KEY_ROUTES:
+        raise DocumentError(f"{text!r}: unknown key route @{keys} (known: "
+                            + ", ".join(f"@{k}" for k in KEY_ROUTES) + ")")
+    return Reference(source, int(match["index"] or 0), path, tuple(filters), text.strip(), keys)
 
 
 def _step(value: Any, step: str, where: str) -> Any:
@@ -195,6 +226,15 @@ def _step(value: Any, step: str, where: str) -> Any:
                     f"{where}: index {step} is out of range ({len(value)} items)"
                 ) from None
         raise DocumentError(f"{where}: cannot index a {type(value).__name__} with {step}")
+    if isinstance(value, tuple) and value and all(
+            isinstance(getattr(item, "name", None), str) for item in value):
+        # A list of named things (handshake entries, checks): the first one
+        # with that name (spaces spelled as _: checks.client_Finished).
+        for item in value:
+            if item.name.replace(" ", "_") == step:
+                return item
+        names = ", ".join(dict.fromkeys(item.name for item in value))
+        raise DocumentError(f"{where}: no {step!r} here (there are: {names})")
     if isinstance(value, manifest.Manifest):
         if step in value.settings:
             return value.settings[step]
@@ -298,6 +338,8 @@ def _format(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (bytes, bytearray)):
         raise DocumentError("the value is bytes: say how to show it, e.g. |hex or |count")
+    if isinstance(value, str):
+        return str(value)  # a str enum (a check's status) reads as its value
     name = getattr(value, "name", None)
     if isinstance(name, str) and hasattr(type(value), "__members__"):
         return name
@@ -309,12 +351,28 @@ def _format(value: Any) -> str:
 # ---------------------------------------------------------------------------
 
 
+#: How a reference's connection is decrypted, by the ``@ROUTE`` after its source.
+KEY_ROUTES = {
+    "keylog": "the capture's key log from the manifest (the default)",
+    "key": "the demo server's RSA private key only (the RSA key exchange route)",
+    "none": "no key material: what anyone on the path sees",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class _Source:
     name: str
     capture: Path
     keylog: Path | None
     manifest: Path
+    server_key: Path | None = None
+    ca: Path | None = None
+
+    def files(self, keys: str = "keylog") -> list[Path]:
+        """The files an analysis with this key route reads."""
+        used = [self.capture, self.manifest, self.ca]
+        used.append(self.keylog if keys == "keylog" else self.server_key if keys == "key" else None)
+        return [p for p in used if p is not None]
 
 
 def _captures_dir(config) -> Path:
@@ -341,18 +399,36 @@ def manifest_of(config) -> manifest.Manifest:
 
 def _source(config, name: str) -> _Source:
     found = manifest_of(config)
+    ca = getattr(config, "tlsdoc_ca", "pki/root-ca.pem")
+    ca_path = found.resolve(ca) if ca and found.resolve(ca).is_file() else None
+    keys = [e for e in found.entries if e.kind == "private-key"]
     for entry in found.captures():
         if entry.claims is not None and entry.claims.scenario == name:
             keylog = found.resolve(entry.claims.keylog) if entry.claims.keylog else None
-            return _Source(name, found.resolve(entry), keylog, found.path)
+            # The capture's own server key, else the demo server key (which
+            # then decrypts nothing: that is what the chapters show).
+            server_key = (found.resolve(entry.claims.rsa_key) if entry.claims.rsa_key
+                          else found.resolve(keys[0]) if len(keys) == 1 else None)
+            return _Source(name, found.resolve(entry), keylog, found.path, server_key, ca_path)
     names = ", ".join(e.claims.scenario for e in found.captures() if e.claims is not None)
     raise DocumentError(f"no capture named {name!r} in {found.path} (there are: {names})")
 
 
-def _connection(source: _Source, index: int):
-    """A :class:`tlsdoc.analysis.ConnectionAnalysis` of a bundled capture."""
-    # analyze() caches per process, keyed by path, size and mtime.
-    result = analysis.analyze(source.capture, keylog=source.keylog)
+def _connection(source: _Source, index: int, keys: str = "keylog"):
+    """A :class:`tlsdoc.analysis.ConnectionAnalysis` of a bundled capture.
+
+    *keys* is the key route (:data:`KEY_ROUTES`); the chain is always
+    checked against the demo root CA (``tlsdoc_ca``).
+    """
+    # analyze() caches per process, keyed by every input file.
+    if keys == "key":
+        if source.server_key is None:
+            raise DocumentError(f"{source.name}: the manifest names no server key")
+        result = analysis.analyze(source.capture, keys=(source.server_key,), ca=source.ca)
+    elif keys == "none":
+        result = analysis.analyze(source.capture, ca=source.ca)
+    else:
+        result = analysis.analyze(source.capture, keylog=source.keylog, ca=source.ca)
     return result.connection(index)
 
 
@@ -384,8 +460,8 @@ def resolve(config, reference: Reference) -> tuple[Any, list[Path]]:
         deps = [value.path]
     else:
         source = _source(config, reference.source)
-        value = _connection(source, reference.connection)
-        deps = [p for p in (source.capture, source.keylog, source.manifest) if p is not None]
+        value = _connection(source, reference.connection, reference.keys)
+        deps = source.files(reference.keys)
     where = reference.text
     for step in reference.path:
         value = _step(value, step, where)
@@ -565,20 +641,94 @@ class _Directive(SphinxDirective):
         return _apply_filters(value, reference), deps
 
 
+def _fields_option(text: str) -> tuple[str, ...]:
+    return tuple(text.replace(",", " ").split())
+
+
+def _frames_text(frames) -> str:
+    frames = tuple(frames)
+    return ("frame " if len(frames) == 1 else "frames ") + ", ".join(str(f) for f in frames)
+
+
+def _entry_of(connection, value):
+    """The :class:`~tlsdoc.handshake.HandshakeEntry` for a decoded message (or the entry itself)."""
+    from tlsdoc import handshake
+
+    if isinstance(value, handshake.HandshakeEntry):
+        return value
+    if connection.tls is None:
+        return None
+    entries = (*connection.tls.client_messages, *connection.tls.server_messages)
+    for entry in entries:
+        if entry.message is value:
+            return entry
+    for entry in entries:
+        if entry.message is not None and entry.message == value:
+            return entry
+    return None
+
+
+def _message_bytes(connection, entry, groups: tuple[str, ...]):
+    """(bytes, fields, caption) of one handshake message, with its record header when it has one."""
+    from tlsdoc.render import messages
+
+    if entry.raw is None or entry.message is None:
+        raise DocumentError(
+            f"the {entry.name} from the {entry.direction.sender} is encrypted and was not decrypted "
+            "(no keys for it: try the key log, or tls-record for the record itself)"
+        )
+    fields = list(messages.message_fields(entry.raw, entry.message))
+    data = entry.raw
+    sender = entry.direction.sender
+    caption = f"{entry.name} from the {sender} ({_frames_text(entry.frames)})"
+    if entry.encrypted:
+        caption = (f"{entry.name} from the {sender}, decrypted from record "
+                   f"{', '.join(str(r) for r in entry.records)} ({_frames_text(entry.frames)})")
+    elif len(entry.records) == 1 and connection.records is not None:
+        record = connection.records[entry.direction].records[entry.records[0]]
+        if record.span.start + 5 == entry.span.start:
+            stream = connection.tcp.stream(entry.direction).data
+            whole = stream[record.span.start : record.span.end]
+            header = list(hexdump.record_fields(whole, record, fragment=False))
+            if record.length != len(entry.raw):
+                header[-1] = dataclasses.replace(
+                    header[-1], meaning=f"{record.length} bytes of fragment follow "
+                    f"(this message: {len(entry.raw)})")
+            data = whole[:5] + entry.raw
+            fields = header + [dataclasses.replace(f, start=f.start + 5, end=f.end + 5) for f in fields]
+            caption = (f"{entry.name} from the {sender} in record {record.index} "
+                       f"({_frames_text(entry.frames)}), byte by byte")
+    gap = None
+    if groups:
+        fields = list(messages.select_fields(fields, groups))
+        gap = 8
+    return hexdump.annotate(data, fields, gap_elide=gap), caption
+
+
 class TlsBytes(_Directive):
-    """Annotated bytes of a captured header."""
+    """Annotated bytes: a TCP header, a TLS record, or a handshake message field by field."""
 
     required_arguments = 1
+    option_spec = {**_Directive.option_spec, "fields": _fields_option}
 
     def build(self):
         from tlsdoc import records
 
         value, deps = self.resolve(self.arguments[0])
         reference = parse_reference(self.arguments[0])
+        if reference.source == "manifest":
+            raise DocumentError(f"{reference.text}: the manifest has no bytes to annotate")
         source = _source(self.config, reference.source)
+        groups = self.options.get("fields", ())
         try:
+            connection = _connection(source, reference.connection, reference.keys)
+            entry = _entry_of(connection, value)
+            if entry is not None:
+                pieces, default = _message_bytes(connection, entry, groups)
+                return [bytes_nodes(pieces, self.caption or default)], deps
+            if groups:
+                raise DocumentError(f"{reference.text}: :fields: applies to handshake messages only")
             if isinstance(value, records.Record):
-                connection = _connection(source, reference.connection)
                 stream = connection.tcp.stream(value.span.direction).data
                 data = stream[value.span.start : value.span.end]
                 fields = hexdump.record_fields(data, value)
@@ -597,12 +747,93 @@ class TlsBytes(_Directive):
                 raise DocumentError(
                     f"{reference.text}: no annotated bytes for a {type(value).__name__} "
                     "(supported: a TCP handshake packet such as tcp.handshake.syn, "
-                    "a TLS record such as records.client.records.0)"
+                    "a TLS record such as records.client.records.0, "
+                    "a handshake message such as tls.client_hello or tls.server_messages.Certificate)"
                 )
             pieces = hexdump.annotate(data, fields)
         except ValueError as exc:
             raise DocumentError(f"{reference.text}: {exc}") from None
         return [bytes_nodes(pieces, self.caption or default)], deps
+
+
+_RECORD_PARTS = ("wrapped", "nonce", "plaintext")
+
+
+def _parts_option(text: str) -> tuple[str, ...]:
+    parts = tuple(text.replace(",", " ").split())
+    unknown = [p for p in parts if p not in _RECORD_PARTS]
+    if unknown or not parts:
+        raise ValueError(f"expected some of {', '.join(_RECORD_PARTS)}, got {text!r}")
+    return parts
+
+
+class TlsRecord(_Directive):
+    """An encrypted record taken apart: wrapped, nonce and AAD, unwrapped.
+
+    The argument is a record (``records.client.records.3``), a decrypted
+    record (``decryption.client.records.0``) or an encrypted handshake
+    entry (``tls.client_messages.Finished``).  ``:show:`` picks the parts,
+    in this order: ``wrapped`` (header / explicit nonce / ciphertext /
+    tag), ``nonce`` (how the nonce and the additional data are built) and
+    ``plaintext`` (the content and, in TLS 1.3, the inner content type).
+    """
+
+    required_arguments = 1
+    option_spec = {**_Directive.option_spec, "show": _parts_option}
+
+    def build(self):
+        from tlsdoc import handshake, records, session
+        from tlsdoc.render import protection
+
+        value, deps = self.resolve(self.arguments[0])
+        reference = parse_reference(self.arguments[0])
+        if reference.source == "manifest":
+            raise DocumentError(f"{reference.text}: the manifest has no records")
+        connection = _connection(_source(self.config, reference.source), reference.connection,
+                                 reference.keys)
+        if isinstance(value, records.Record):
+            direction, index = value.span.direction, value.index
+        elif isinstance(value, session.DecryptedRecord):
+            direction = next(d for d, r in (connection.decryption or {}).items() if value in r.records)
+            index = value.record
+        elif isinstance(value, handshake.HandshakeEntry) and value.encrypted and len(value.records) == 1:
+            direction, index = value.direction, value.records[0]
+        else:
+            raise DocumentError(
+                f"{reference.text}: tls-record takes an encrypted record (records.client.records.N, "
+                f"decryption.client.records.N or an encrypted handshake entry), not a {type(value).__name__}"
+            )
+        record = connection.records[direction].records[index]
+        opened = connection.decryption[direction].record(index) if connection.decryption else None
+        if opened is None:
+            raise DocumentError(
+                f"{reference.text}: record {index} from the {direction.sender} was not decrypted "
+                "(not encrypted, or no keys: see the build's warnings)"
+            )
+        stream = connection.tcp.stream(direction).data
+        data = stream[record.span.start : record.span.end]
+        plaintext = opened.plaintext
+        where = f"record {index} from the {direction.sender} ({_frames_text(record.span.frames)})"
+        result: list[nodes.Node] = []
+        show = self.options.get("show", _RECORD_PARTS)
+        try:
+            if "wrapped" in show:
+                pieces = hexdump.annotate(data, protection.wrapped_fields(data, record, plaintext))
+                result.append(bytes_nodes(pieces, self.caption or f"The wrapped {where}"))
+            if "nonce" in show:
+                table = protection.protection_table(plaintext, tls13=connection.keys.tls13)
+                caption = (f"Decrypting {where}: {opened.epoch} keys "
+                           f"({opened.secret_name}), sequence number {plaintext.seq}")
+                container = nodes.container(classes=["tlsdoc-steps"])
+                container += _table_node(table, caption=caption, code=(3,))
+                result.append(container)
+            if "plaintext" in show:
+                text, fields = protection.plaintext_fields(plaintext)
+                pieces = hexdump.annotate(text, fields)
+                result.append(bytes_nodes(pieces, f"The unwrapped {where}: the plaintext"))
+        except ValueError as exc:
+            raise DocumentError(f"{reference.text}: {exc}") from None
+        return result, deps
 
 
 def _tcp_header(path: Path, frame: int) -> tuple[bytes, Any]:
@@ -701,7 +932,7 @@ class TlsLadder(_Directive):
         if not drawing.arrows:
             raise DocumentError(f"{text}: no frames of this connection to draw")
         caption = self.caption or f"{source.capture.name}: frames {drawing.arrows[0].frame}–{drawing.arrows[-1].frame}"
-        deps = [p for p in (source.capture, source.keylog, source.manifest) if p]
+        deps = source.files()
         return [ladder_figure(drawing, caption)], deps
 
 
@@ -923,12 +1154,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # directory of conf.py unless set.  The captures directory is relative to it.
     app.add_config_value("tlsdoc_root", None, "", types=[str, type(None)])
     app.add_config_value("tlsdoc_captures", "captures", "env", types=[str])
+    app.add_config_value("tlsdoc_ca", "pki/root-ca.pem", "env", types=[str, type(None)])
     app.connect("config-inited", _default_root)
     app.connect("builder-inited", _connect_autodoc)
     app.connect("missing-reference", _resolve_unqualified)
     app.add_role("tls", TlsRole())
     app.add_directive("tls-bytes", TlsBytes)
     app.add_directive("tls-table", TlsTable)
+    app.add_directive("tls-record", TlsRecord)
     app.add_directive("tls-steps", TlsSteps)
     app.add_directive("tls-ladder", TlsLadder)
     app.add_directive("tls-run", TlsRun)

@@ -53,6 +53,8 @@ class Field:
     meaning: str = ""
     elide: int | None = None
     """Show only this many bytes (half at each end) of a long field, with ``…``."""
+    group: str = ""
+    """The group the field belongs to (``random``, ``extensions.server_name``), for ``:fields:``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +104,14 @@ def preview(data: bytes, limit: int = 8) -> str:
     return f"{hex_bytes(data[:half])} … {hex_bytes(data[-half:])} ({len(data)} bytes)"
 
 
-def annotate(data: bytes, fields: Sequence[Field]) -> tuple[Piece, ...]:
+def annotate(data: bytes, fields: Sequence[Field], *, gap_elide: int | None = None) -> tuple[Piece, ...]:
     """Split *data* into pieces following *fields*, filling gaps, checking bounds.
 
     Fields may come in any order; they must lie within *data* and must not
     overlap.  Bytes that no field claims become unlabelled pieces, so the
-    pieces always add up to *data*.
+    pieces always add up to *data*; with *gap_elide*, an unlabelled piece
+    longer than that many bytes is shown shortened (the fields left out by
+    a ``:fields:`` selection).
 
     Raises:
         ValueError: a field is empty, out of bounds, or overlaps another.
@@ -120,6 +124,12 @@ def annotate(data: bytes, fields: Sequence[Field]) -> tuple[Piece, ...]:
     position = 0
     colour = 0
     previous: Field | None = None
+
+    def gap(start: int, end: int) -> Piece:
+        chunk = data[start:end]
+        shown = preview(chunk, gap_elide) if gap_elide is not None else hex_bytes(chunk)
+        return Piece(start, end, shown, None, "", None)
+
     for field in sorted(fields, key=lambda f: (f.start, f.end)):
         if not 0 <= field.start < field.end <= len(data):
             raise ValueError(
@@ -133,8 +143,7 @@ def annotate(data: bytes, fields: Sequence[Field]) -> tuple[Piece, ...]:
                 f"{previous.label!r} [{previous.start}, {previous.end})"
             )
         if field.start > position:
-            gap = data[position : field.start]
-            pieces.append(Piece(position, field.start, hex_bytes(gap), None, "", None))
+            pieces.append(gap(position, field.start))
         value = data[field.start : field.end]
         pieces.append(
             Piece(
@@ -150,7 +159,7 @@ def annotate(data: bytes, fields: Sequence[Field]) -> tuple[Piece, ...]:
         position = field.end
         previous = field
     if position < len(data):
-        pieces.append(Piece(position, len(data), hex_bytes(data[position:]), None, "", None))
+        pieces.append(gap(position, len(data)))
     return tuple(pieces)
 
 
@@ -329,14 +338,16 @@ def _named(value) -> str:
     return f"{label} ({number})" if label else number
 
 
-def record_fields(data: bytes, record, *, elide: int = 16) -> tuple[Field, ...]:
+def record_fields(data: bytes, record, *, elide: int = 16, fragment: bool = True) -> tuple[Field, ...]:
     """Label the bytes of one TLS record: the five header bytes and the fragment.
 
     *data* is the record as it lies in the stream (header and fragment);
     *record* the decoded :class:`tlsdoc.records.Record` (or anything with
     ``content_type``, ``legacy_version``, ``length``).  The fragment is shown
-    shortened to *elide* bytes.  The header bytes are checked against the
-    decoded values.
+    shortened to *elide* bytes; with ``fragment=False`` only the header is
+    labelled (a caller labels the fragment itself, e.g. the handshake
+    message inside).  The header bytes are checked against the decoded
+    values; the fields are in group ``record``.
 
     Raises:
         ValueError: the bytes and the decoded values disagree.
@@ -349,10 +360,11 @@ def record_fields(data: bytes, record, *, elide: int = 16) -> tuple[Field, ...]:
         raise ValueError("the captured record header is not the decoded one")
     kind = getattr(record.content_type, "name", str(int(record.content_type)))
     fields = [
-        Field(0, 1, "content type", _named(record.content_type)),
-        Field(1, 3, "legacy version", _named(record.legacy_version)),
-        Field(3, 5, "length", f"{record.length} bytes of fragment follow"),
+        Field(0, 1, "content type", _named(record.content_type), group="record"),
+        Field(1, 3, "legacy version", _named(record.legacy_version), group="record"),
+        Field(3, 5, "length", f"{record.length} bytes of fragment follow", group="record"),
     ]
-    if record.length:
-        fields.append(Field(5, len(data), "fragment", f"{record.length} bytes of {kind}", elide))
+    if record.length and fragment:
+        fields.append(Field(5, len(data), "fragment", f"{record.length} bytes of {kind}", elide,
+                            group="fragment"))
     return tuple(fields)
