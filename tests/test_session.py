@@ -437,16 +437,6 @@ def test_an_encrypted_change_cipher_spec_is_not_checked_as_plaintext():
     assert view.ccs(CLIENT)[-1] == fake.index
 
 
-@pytest.mark.parametrize("module", ["tlsdoc.analysis", "tlsdoc.http", "tlsdoc.session", "tlsdoc.checks"])
-def test_docstring_examples(monkeypatch, module):
-    import doctest
-    import importlib
-
-    monkeypatch.chdir(ROOT)  # the examples use the bundled captures' relative paths
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-
-
 @pytest.mark.parametrize("name", ["tls12-rsa", "tls12-ecdhe", "tls13", "tls13-hrr"])
 def test_damaged_captures_give_warnings_never_a_crash(tmp_path, name):
     """Bit flips anywhere after the file header: a result with warnings or a TlsdocError."""

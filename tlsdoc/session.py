@@ -595,8 +595,10 @@ def _tls12_missing_reason(tls, params, keylog, rsa_keys, epms, cke_entry) -> str
             f"the premaster is an ephemeral Diffie-Hellman secret, never sent); "
             f"a key log with CLIENT_RANDOM {cr} is needed")
     if tls.resumed:
-        return _warning(f"resumed session: the key log has no CLIENT_RANDOM line for {cr} "
-                        "(the master secret of a resumed session is logged per connection)")
+        what = "the key log has no" if keylog else "give a key log (--keylog) with a"
+        return _warning(f"resumed session: {what} CLIENT_RANDOM line for {cr} (a resumed "
+                        "session has no ClientKeyExchange for --key to open; OpenSSL logs "
+                        "its master secret per connection)")
     if params.key_exchange is KeyExchange.RSA and epms is None and rsa_keys:
         return _warning("no RSA ClientKeyExchange was seen, so --key cannot help, "
                         f"and the key log has no CLIENT_RANDOM line for {cr}")
