@@ -105,3 +105,38 @@ def test_records_table():
         ("0", "6", "handshake", "TLS 1.2", "122"),
         ("1", "6, 8", "23", "TLS 1.2", "2000"),
     )
+
+
+# -- TLS tables ----------------------------------------------------------------------
+
+from tlsdoc.registry import CipherSuite  # noqa: E402
+from tlsdoc.render.tables import checks_table, cipher_suites_table, suite_parts  # noqa: E402
+
+
+@pytest.mark.parametrize("suite, parts", [
+    # Read off the IANA names as RFC 5246 App. A.5 and RFC 8446 §B.4 spell them.
+    (CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256,
+     ("RSA: premaster encrypted to the server's key", "RSA (decrypting)", "AES_128_GCM", "SHA256 (PRF)")),
+    (CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+     ("ECDHE: ephemeral elliptic curve", "ECDSA signature", "AES_256_CBC", "HMAC-SHA1 (MAC), SHA256 (PRF)")),
+    (CipherSuite.TLS_AES_128_GCM_SHA256,
+     ("TLS 1.3: key_share", "TLS 1.3: CertificateVerify", "AES_128_GCM", "SHA256 (HKDF)")),
+    (CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV, ("signalling value, not a suite", "", "", "")),
+    (0x1A1A, ("GREASE: a random value servers must ignore", "", "", "")),
+])
+def test_suite_parts(suite, parts):
+    assert suite_parts(suite) == parts
+
+
+def test_cipher_suites_table_marks_the_chosen_one():
+    table = cipher_suites_table((CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_AES_128_GCM_SHA256),
+                                CipherSuite.TLS_AES_128_GCM_SHA256)
+    assert [row[0] for row in table.rows] == ["1", "2 ✓"]
+    assert table.rows[1][2] == "0x1301"
+
+
+def test_checks_table():
+    from types import SimpleNamespace as NS
+
+    table = checks_table([NS(name="chain", status="failed", detail="expired")])
+    assert table.rows == (("chain", "✗ failed", "expired"),)

@@ -261,6 +261,45 @@ def test_handshake_messages_and_encrypted_records(tmp_path):
     assert "handshake: encrypted_extensions" in html
 
 
+def test_tls_tables_and_the_chain_check(tmp_path):
+    out, warnings = build(tmp_path, {"tables": f"""
+        # Tables
+
+        ```{{tls-table}} tls12-rsa:tls.client_hello.cipher_suites
+        ```
+
+        ```{{tls-table}} tls12-rsa:tls.client_hello.extensions
+        ```
+
+        ```{{tls-table}} tls12-rsa:tls.server_messages.Certificate
+        ```
+
+        ```{{tls-table}} tls12-rsa:checks
+        ```
+
+        ```{{tls-table}} tls12-rsa:
+        ```
+
+        ```{{tls-check}} tls12-rsa
+        :at: after-validity
+        ```
+
+        ```{{tls-check}} tls12-rsa
+        :ca: {CAPTURES / 'pki' / 'intermediate-ca.pem'}
+        :server-name: www.example.org
+        ```
+        """})
+    assert warnings == ""
+    html = (out / "tables.html").read_text()
+    assert "TLS_RSA_WITH_AES_128_GCM_SHA256" in html and "✓" in html
+    assert "host_name www.example.com" in html and "RFC 7627" in html
+    assert "tlsdoc Demo Intermediate CA" in html and "RSA 2048 bits" in html
+    assert "✓ passed" in html and "– not possible" in html
+    assert "ServerHelloDone" in html and "from here on, this side encrypts" in html
+    assert "cert is not valid at validation time" in html
+    assert "no matching subjectAltName" in html
+
+
 def test_failures_are_warnings_located_at_the_line(tmp_path):
     _out, warnings = build(tmp_path, {"bad": """
         # Bad

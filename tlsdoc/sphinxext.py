@@ -73,7 +73,23 @@ Role and directives
 ``tls-table REF``
     a table; which one follows from the value: a TCP handshake, TCP
     options, one direction's TLS records (``records.server``), the
-    manifest (the bundled captures).
+    manifest (the bundled captures), a hello's extensions
+    (``tls.client_hello.extensions``: name, type, length, what it says,
+    what it is for), the cipher suites offered
+    (``tls.client_hello.cipher_suites``: IANA name, id, key exchange,
+    authentication, cipher, hash; the chosen one marked), a Certificate
+    message (``tls.server_messages.Certificate``: each certificate's
+    subject, issuer, serial, validity, key, signature, names, decoded with
+    ``cryptography.x509``), check results (``checks``, ``checks.chain``),
+    and a whole TLS connection (``tls12-rsa:``): the recap, one row per
+    handshake message and ChangeCipherSpec in the order sent, with sender,
+    frames, what it carries and whether it was encrypted.
+``tls-check SOURCE``
+    the chain check run again at build time with other inputs:
+    ``:ca: PATH`` (another trust anchor, relative to the repository
+    root), ``:at: capture|after-validity|before-validity``,
+    ``:server-name: NAME``; a one-row result table whose caption names
+    the inputs.
 ``tls-ladder SOURCE``
     a ladder diagram of a connection as an SVG figure; ``:frames: 1-3``
     limits it to some frames.
@@ -851,18 +867,30 @@ def _tcp_header(path: Path, frame: int) -> tuple[bytes, Any]:
     return data[start : start + length], segment
 
 
+def _is_extensions(value) -> bool:
+    return (isinstance(value, tuple) and bool(value) and all(
+        type(v).__module__ == "tlsdoc.handshake" and hasattr(v, "type") and hasattr(v, "span")
+        for v in value))
+
+
 class TlsTable(_Directive):
     """A table; which one follows from the type of the value."""
 
     required_arguments = 1
 
     def build(self):
-        from tlsdoc import records, tcp
+        from tlsdoc import analysis as analysis_mod, checks, handshake, records, registry, tcp
 
         value, deps = self.resolve(self.arguments[0])
+        reference = parse_reference(self.arguments[0])
         code: tuple[int, ...] = ()
         if isinstance(value, records.RecordStream):
             value = value.records
+        if isinstance(value, handshake.HandshakeEntry):
+            value = value.message
+        if isinstance(value, handshake.TlsHandshake):
+            value = _connection(_source(self.config, reference.source), reference.connection,
+                                reference.keys)
         if isinstance(value, tuple) and value and all(isinstance(v, records.Record) for v in value):
             table = tables.records_table(value)
         elif isinstance(value, tcp.Handshake):
@@ -872,13 +900,105 @@ class TlsTable(_Directive):
         elif isinstance(value, manifest.Manifest):
             table = tables.captures_table(value)
             code = (0, 3)
+        elif _is_extensions(value):
+            table = tables.extensions_table(value)
+            code = (0,)
+        elif (isinstance(value, tuple) and value and all(isinstance(v, int) for v in value)
+              and any(isinstance(v, registry.CipherSuite) for v in value)):
+            connection = _connection(_source(self.config, reference.source), reference.connection,
+                                     reference.keys)
+            chosen = connection.tls.cipher_suite if connection.tls is not None else None
+            table = tables.cipher_suites_table(value, chosen)
+            code = (1, 2)
+        elif isinstance(value, handshake.Certificate):
+            try:
+                table = tables.certificates_table(value.certificate_list)
+            except ValueError as exc:
+                raise DocumentError(f"{reference.text}: a certificate cannot be read ({exc})") from None
+        elif isinstance(value, checks.CheckResult) or (
+                isinstance(value, tuple) and value and all(isinstance(v, checks.CheckResult) for v in value)):
+            table = tables.checks_table(value if isinstance(value, tuple) else (value,))
+        elif isinstance(value, analysis_mod.ConnectionAnalysis):
+            if value.tls is None:
+                raise DocumentError(f"{reference.text}: connection {value.index} is not TLS")
+            table = tables.recap_table(value)
         else:
             raise DocumentError(
                 f"{self.arguments[0]}: no table for a {type(value).__name__} (tables exist for a "
-                "TCP handshake, TCP options, TLS records and the manifest; key-schedule traces "
-                "have tls-steps)"
+                "TCP handshake, TCP options, TLS records, the manifest, a hello's extensions, "
+                "its cipher_suites, a Certificate message, checks, and a TLS connection "
+                "(the recap: SOURCE: or SOURCE:tls); key-schedule traces have tls-steps)"
             )
         return [_table_node(table, caption=self.caption, code=code)], deps
+
+
+_WHEN = ("capture", "after-validity", "before-validity")
+
+
+def _when_option(text: str) -> str:
+    text = text.strip()
+    if text not in _WHEN:
+        raise ValueError(f"expected one of {', '.join(_WHEN)}, got {text!r}")
+    return text
+
+
+class TlsCheck(_Directive):
+    """The chain check run again at build time, with other inputs: another CA, another time, another name.
+
+    ``:ca: PATH`` (relative to the repository root) replaces the demo
+    root as trust anchor; ``:at:`` is ``capture`` (the capture's time, the
+    default), ``after-validity`` or ``before-validity`` (a day past the
+    server certificate's validity, either side); ``:server-name:`` checks
+    the chain for another name than the SNI.  Shows the result with the
+    inputs in the caption.
+    """
+
+    required_arguments = 1
+    option_spec = {**_Directive.option_spec, "ca": directives.unchanged_required,
+                   "at": _when_option, "server-name": directives.unchanged_required}
+
+    def build(self):
+        import datetime
+
+        from cryptography import x509
+
+        from tlsdoc import checks, handshake
+
+        text = self.arguments[0]
+        reference = parse_reference(text if ":" in text else text + ":")
+        if reference.source == "manifest" or reference.path:
+            raise DocumentError(f"{text}: tls-check takes a capture (and connection), e.g. tls12-rsa")
+        source = _source(self.config, reference.source)
+        connection = _connection(source, reference.connection, reference.keys)
+        if connection.tls is None:
+            raise DocumentError(f"{text}: connection {connection.index} is not TLS")
+        deps = source.files(reference.keys)
+        root = Path(self.config.tlsdoc_root)
+        ca_path = root / self.options["ca"] if "ca" in self.options else source.ca
+        if ca_path is None or not ca_path.is_file():
+            raise DocumentError(f"{text}: no CA file {ca_path}")
+        deps.append(ca_path)
+        ca = checks.load_ca_bundle(ca_path.read_bytes(), source=str(ca_path))
+        entry = connection.tls.find("Certificate")
+        leaf = None
+        if entry is not None and isinstance(entry.message, handshake.Certificate) and entry.message.certificate_list:
+            leaf = x509.load_der_x509_certificate(entry.message.certificate_list[0].cert_data)
+        when_name = self.options.get("at", "capture")
+        if when_name == "capture" or leaf is None:
+            when = datetime.datetime.fromtimestamp(connection.tcp.first_time_ns / 1e9, datetime.timezone.utc)
+        elif when_name == "after-validity":
+            when = leaf.not_valid_after_utc + datetime.timedelta(days=1)
+        else:
+            when = leaf.not_valid_before_utc - datetime.timedelta(days=1)
+        tls = connection.tls
+        if "server-name" in self.options:
+            tls = dataclasses.replace(tls, sni=self.options["server-name"])
+        result = checks.check_chain(tls, ca, when=when, server_address=connection.tcp.server[0])
+        anchor = ca_path.relative_to(root) if ca_path.is_relative_to(root) else ca_path
+        caption = self.caption or (
+            f"The chain check with trust anchor {anchor}, at {when:%Y-%m-%d %H:%M:%S} UTC, "
+            f"for {tls.sni}")
+        return [_table_node(tables.checks_table((result,)), caption=caption)], deps
 
 
 class TlsSteps(_Directive):
@@ -1162,6 +1282,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tls-bytes", TlsBytes)
     app.add_directive("tls-table", TlsTable)
     app.add_directive("tls-record", TlsRecord)
+    app.add_directive("tls-check", TlsCheck)
     app.add_directive("tls-steps", TlsSteps)
     app.add_directive("tls-ladder", TlsLadder)
     app.add_directive("tls-run", TlsRun)

@@ -38,6 +38,12 @@ __all__ = [
     "steps_table",
     "pieces_table",
     "records_table",
+    "extensions_table",
+    "suite_parts",
+    "cipher_suites_table",
+    "certificates_table",
+    "checks_table",
+    "recap_table",
 ]
 
 
@@ -231,3 +237,256 @@ def records_table(records) -> Table:
         for r in records
     )
     return Table(("record", "frames", "content type", "version", "length"), rows, (1, 2, 3, 2, 1))
+
+
+# -- TLS -------------------------------------------------------------------------------
+
+
+def extensions_table(extensions) -> Table:
+    """The extensions of a hello (or EncryptedExtensions), in the order sent.
+
+    One row each: the IANA name, the type number, the length of its
+    content, what it says here and what it is for.
+    """
+    from tlsdoc.render.messages import EXTENSION_PURPOSE, extension_meaning, extension_name
+
+    rows = []
+    for extension in extensions:
+        name = extension_name(extension)
+        span = extension.span
+        length = span.end - span.start - 4
+        rows.append((name, f"{int(extension.type)}", str(length), extension_meaning(extension),
+                     EXTENSION_PURPOSE.get(name, "")))
+    return Table(("extension", "type", "length", "what it says here", "what it is for"),
+                 tuple(rows), (4, 1, 1, 5, 5))
+
+
+_KX_WORDS = {
+    "RSA": "RSA: premaster encrypted to the server's key",
+    "ECDHE": "ECDHE: ephemeral elliptic curve",
+    "DHE": "DHE: ephemeral finite field",
+    "ECDH": "ECDH: static elliptic curve",
+    "DH": "DH: static finite field",
+    "PSK": "PSK: pre-shared key",
+}
+
+
+def suite_parts(suite) -> tuple[str, str, str, str]:
+    """(key exchange, authentication, cipher, hash) of a cipher suite, read off its IANA name.
+
+    TLS 1.2 names are ``TLS_<kx>_<auth>_WITH_<cipher>_<hash>`` (RFC 5246
+    App. A.5); TLS 1.3 names carry only the cipher and the hash
+    (RFC 8446 §B.4), key exchange and authentication being negotiated
+    separately.
+
+    >>> from tlsdoc.registry import CipherSuite
+    >>> suite_parts(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)[1:]
+    ('RSA signature', 'AES_128_GCM', 'SHA256 (PRF)')
+    """
+    from tlsdoc.suites import suite_params
+
+    name = getattr(suite, "name", None)
+    if name is None:
+        number = int(suite)
+        grease = (number & 0x0F0F) == 0x0A0A and (number >> 8) == (number & 0xFF)
+        what = "GREASE: a random value servers must ignore" if grease else "unassigned"
+        return (what, "", "", "")
+    if name.endswith("_SCSV"):
+        return ("signalling value, not a suite", "", "", "")
+    params = suite_params(suite)
+    if "_WITH_" not in name:
+        body = name[len("TLS_"):]
+        cipher, _, digest = body.rpartition("_")
+        return ("TLS 1.3: key_share", "TLS 1.3: CertificateVerify", cipher,
+                f"{digest} (HKDF)")
+    kx_auth, cipher_hash = name[len("TLS_"):].split("_WITH_", 1)
+    parts = kx_auth.split("_")
+    kx = parts[0]
+    auth = "_".join(parts[1:]) or kx
+    kx_text = _KX_WORDS.get(kx, kx)
+    if kx == "RSA" and auth == "RSA":
+        auth_text = "RSA (decrypting)"
+    elif auth == "anon":
+        auth_text = "none (anonymous)"
+    elif auth == "PSK":
+        auth_text = "the pre-shared key"
+    else:
+        auth_text = f"{auth} signature"
+    tokens = cipher_hash.split("_")
+    if params is not None and params.mac is not None:
+        cipher = "_".join(tokens[:-1])
+        mac = "SHA1" if tokens[-1] == "SHA" else tokens[-1]
+        digest = f"HMAC-{mac} (MAC), {params.prf_hash.upper()} (PRF)"
+    elif tokens[-1].startswith("SHA"):
+        cipher = "_".join(tokens[:-1])
+        digest = f"{tokens[-1]} (PRF)"
+    else:
+        cipher = cipher_hash
+        digest = "SHA256 (PRF)"
+    return (kx_text, auth_text, cipher, digest)
+
+
+def cipher_suites_table(suites, chosen=None) -> Table:
+    """The cipher suites offered, in the client's order, each split into its parts.
+
+    *chosen*: the suite the server picked, marked in the first column.
+    """
+    rows = []
+    for number, suite in enumerate(suites, 1):
+        kx, auth, cipher, digest = suite_parts(suite)
+        name = getattr(suite, "name", None) or f"0x{int(suite):04x}"
+        mark = f"{number} ✓" if chosen is not None and int(suite) == int(chosen) else str(number)
+        rows.append((mark, name, f"0x{int(suite):04x}", kx, auth, cipher, digest))
+    return Table(("#", "IANA name", "id", "key exchange", "authentication", "cipher", "hash"),
+                 tuple(rows), (1, 9, 2, 4, 3, 3, 3))
+
+
+def _name(name) -> str:
+    from cryptography.x509.oid import NameOID
+
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else name.rfc4514_string()
+
+
+def _even_hex(number: int) -> str:
+    digits = f"{number:x}"
+    return "0x" + digits.zfill(len(digits) + len(digits) % 2)
+
+
+def certificates_table(certificate_list) -> Table:
+    """The certificates of a Certificate message, one column each, one row per property.
+
+    Read with ``cryptography.x509``: subject and issuer (common name, then
+    the whole name), serial number, validity, public key, signature
+    algorithm, subject alternative names, whether it is a CA, DER length.
+    """
+    from cryptography import x509
+
+    from tlsdoc.render.messages import key_description
+
+    certs = []
+    for entry in certificate_list:
+        der = getattr(entry, "cert_data", entry)
+        certs.append((x509.load_der_x509_certificate(der), len(der)))
+
+    def san(cert) -> str:
+        try:
+            ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        except x509.ExtensionNotFound:
+            return "—"
+        return ", ".join(str(n.value) for n in ext.value)
+
+    def ca(cert) -> str:
+        try:
+            ext = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+        except x509.ExtensionNotFound:
+            return "not said"
+        return "yes" if ext.value.ca else "no"
+
+    def when(value) -> str:
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    rows = [
+        ("subject", [_name(c.subject) for c, _ in certs]),
+        ("issuer", [_name(c.issuer) for c, _ in certs]),
+        ("serial number", [_even_hex(c.serial_number) for c, _ in certs]),
+        ("valid from", [when(c.not_valid_before_utc) for c, _ in certs]),
+        ("valid until", [when(c.not_valid_after_utc) for c, _ in certs]),
+        ("public key", [key_description(c) for c, _ in certs]),
+        ("signature", [getattr(c.signature_algorithm_oid, "_name", c.signature_algorithm_oid.dotted_string)
+                       for c, _ in certs]),
+        ("names (SAN)", [san(c) for c, _ in certs]),
+        ("CA", [ca(c) for c, _ in certs]),
+        ("DER length", [f"{n} bytes" for _, n in certs]),
+    ]
+    columns = ("", *[f"certificate {i}" + (" (the server's)" if i == 0 else "")
+                     for i in range(len(certs))])
+    return Table(columns, tuple((label, *values) for label, values in rows),
+                 (2, *([5] * len(certs))))
+
+
+_MARK = {"passed": "✓ passed", "failed": "✗ failed", "not possible": "– not possible"}
+
+
+def checks_table(results) -> Table:
+    """Check results (:class:`tlsdoc.checks.CheckResult`): name, outcome, why."""
+    rows = tuple((r.name, _MARK.get(str(r.status), str(r.status)), r.detail) for r in results)
+    return Table(("check", "result", "detail"), rows, (2, 2, 7))
+
+
+def _carries(entry, tls) -> str:
+    """What one handshake message carries, in a few words, from its decoded value."""
+    from tlsdoc.render.messages import code_name, extension_name
+
+    m = entry.message
+    name = entry.name
+    if m is None:
+        return "unknown: encrypted, no keys"
+    if name == "ClientHello":
+        return (f"{len(m.cipher_suites)} cipher suites, a random, "
+                f"{len(m.extensions)} extensions")
+    if name in ("ServerHello", "HelloRetryRequest"):
+        version = getattr(tls.version, "label", None) or "?"
+        suite = getattr(m.cipher_suite, "name", None) or code_name(m.cipher_suite)
+        return f"the choice: {version}, {suite}; a random"
+    if name == "Certificate":
+        from tlsdoc.render.messages import certificate_summary
+
+        subjects = [certificate_summary(e.cert_data).split(",")[0] for e in m.certificate_list]
+        return f"{len(subjects)} certificates: " + ", ".join(subjects)
+    if name == "ServerKeyExchange":
+        params = m.params
+        curve = getattr(getattr(params, "named_curve", None), "name", None)
+        key = f"an ephemeral {curve} public key" if curve else "key exchange parameters"
+        signed = getattr(m.signature_algorithm, "name", None)
+        return key + (f", signed ({signed})" if signed else "")
+    if name == "ServerHelloDone":
+        return "nothing: the server's flight is over"
+    if name == "ClientKeyExchange":
+        if m.encrypted_pre_master_secret is not None:
+            return f"the premaster, encrypted to the server's RSA key ({len(m.encrypted_pre_master_secret)} bytes)"
+        if m.ecdh_Yc is not None:
+            return f"the client's ephemeral public key ({len(m.ecdh_Yc)} bytes)"
+        return "key exchange data"
+    if name == "Finished":
+        return f"verify_data ({len(m.verify_data)} bytes) over the transcript"
+    if name == "NewSessionTicket":
+        return f"a session ticket ({len(m.ticket)} bytes) for resumption"
+    if name == "EncryptedExtensions":
+        return ", ".join(extension_name(e) for e in m.extensions) or "no extensions"
+    if name == "CertificateVerify":
+        return f"a signature ({getattr(m.algorithm, 'name', m.algorithm)}) over the transcript"
+    return name
+
+
+def recap_table(connection) -> Table:
+    """Every handshake message (and ChangeCipherSpec) of a connection, in the order sent.
+
+    *connection* is a :class:`tlsdoc.analysis.ConnectionAnalysis`; rows
+    are ordered by first frame (client first within a frame): message,
+    sender, frames, what it carries, whether it travelled encrypted.
+    """
+    from tlsdoc.wire import Direction
+
+    tls = connection.tls
+    events = []
+    for direction in Direction:
+        for entry in tls.messages(direction):
+            if entry.encrypted:
+                crypt = "yes (decrypted)" if entry.message is not None else "yes"
+            else:
+                crypt = "no"
+            events.append((entry.frames[0] if entry.frames else 0, entry.span.start, direction,
+                           entry.name, entry.frames, _carries(entry, tls), crypt))
+        stream = connection.records[direction].records if connection.records else ()
+        tls13 = tls.version is not None and int(tls.version) >= 0x0304
+        for index in tls.ccs(direction):
+            record = stream[index]
+            what = ("a dummy, for middlebox compatibility (RFC 8446 §D.4)" if tls13
+                    else "from here on, this side encrypts")
+            events.append((record.span.frames[0], record.span.start, direction, "ChangeCipherSpec",
+                           record.span.frames, what, "no"))
+    events.sort(key=lambda e: (e[0], e[2] is not Direction.CLIENT_TO_SERVER, e[1]))
+    rows = tuple((name, direction.sender, ", ".join(str(f) for f in frames), what, crypt)
+                 for _frame, _start, direction, name, frames, what, crypt in events)
+    return Table(("message", "from", "frames", "what it carries", "encrypted"), rows, (3, 1, 1, 7, 2))
