@@ -300,6 +300,32 @@ def test_tls_tables_and_the_chain_check(tmp_path):
     assert "no matching subjectAltName" in html
 
 
+def test_filter_block(tmp_path):
+    out, warnings = build(tmp_path, {"filter": """
+        # Filter
+
+        ```{tls-filter} tls12-rsa
+        :filter: tls.handshake.type == 1
+        :frames: tls12-rsa:tls.client_hello.span.frames
+        ```
+
+        ```{tls-filter} tls12-rsa
+        :filter: tls.handshake.type == 20
+        :frames: tls12-rsa:tls.client_messages.Finished.frames tls12-rsa:tls.server_messages.Finished.frames
+        :keylog: yes
+        ```
+
+        ```{tls-filter} tls12-rsa
+        :filter: tls
+        :frames: tls12-rsa:tls.client_hello
+        ```
+        """})
+    assert "filter.md:15: WARNING" in warnings and "expected frame numbers" in warnings
+    html = (out / "filter.html").read_text()
+    assert "tls.handshake.type == 1" in html and "it selects frame 4." in html
+    assert "it selects frames 10, 11. It needs the key log" in html
+
+
 def test_failures_are_warnings_located_at_the_line(tmp_path):
     _out, warnings = build(tmp_path, {"bad": """
         # Bad

@@ -100,6 +100,13 @@ Role and directives
 ``tls-run``
     a ``tlsdoc`` command line, run in-process at build time, shown with
     its real output.
+``tls-filter SOURCE``
+    a Wireshark display filter for the *In Wireshark* sections, as a
+    copyable literal, and the frames it selects in that capture:
+    ``:filter: tls.handshake.type == 1``, ``:frames: REF…`` (references
+    to frame numbers), ``:keylog: yes`` / ``:key: yes`` when it needs the
+    key log / the server's RSA key; ``tests/test_filters.py`` checks each
+    one with tshark.
 ``tls-cli-help``
     the help of every ``tlsdoc`` command, from :func:`tlsdoc.cli.build_parser`.
 ``tls-api MODULE…`` (in ``eval-rst``)
@@ -1093,6 +1100,75 @@ class TlsRun(_Directive):
         return [block], deps
 
 
+def _yes(text: str | None) -> bool:
+    value = (text or "yes").strip().lower()
+    if value not in ("yes", "no"):
+        raise ValueError(f"expected yes or no, got {text!r}")
+    return value == "yes"
+
+
+def filter_frames(config, text: str) -> tuple[int, ...]:
+    """The frame numbers named by a ``:frames:`` option: references to ints or tuples of ints.
+
+    >>> from types import SimpleNamespace as NS
+    >>> from tlsdoc.sphinxext import filter_frames
+    >>> config = NS(tlsdoc_root=".", tlsdoc_captures="captures")
+    >>> filter_frames(config, "tls12-rsa:tls.client_hello.span.frames tls12-rsa:tcp.handshake.syn.frame")
+    (1, 4)
+    """
+    frames: set[int] = set()
+    for item in text.split():
+        value, _deps = resolve(config, parse_reference(item))
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise DocumentError(f"{item}: expected frame numbers, got a {type(value).__name__}")
+        frames.update(values)
+    return tuple(sorted(frames))
+
+
+class TlsFilter(_Directive):
+    """A Wireshark display filter, copyable, and the frames it selects in a bundled capture.
+
+    ``:filter:`` is the filter as typed in Wireshark; ``:frames:`` one or
+    more references to the frames it must select (``tls12-rsa:tls.client_hello.span.frames``);
+    ``:keylog: yes`` when the filter needs the capture's key log (decrypted
+    fields), ``:key: yes`` when it needs the server's RSA key instead.
+    ``tests/test_filters.py`` runs every such filter through tshark and
+    checks that it selects exactly those frames.
+    """
+
+    required_arguments = 1
+    option_spec = {**_Directive.option_spec, "filter": directives.unchanged_required,
+                   "frames": directives.unchanged_required, "keylog": _yes, "key": _yes}
+
+    def build(self):
+        text = self.arguments[0]
+        reference = parse_reference(text if ":" in text else text + ":")
+        if reference.source == "manifest" or reference.path:
+            raise DocumentError(f"{text}: tls-filter takes a capture name, e.g. tls12-rsa")
+        if "filter" not in self.options or "frames" not in self.options:
+            raise DocumentError(f"{text}: tls-filter needs :filter: and :frames:")
+        source = _source(self.config, reference.source)
+        frames = filter_frames(self.config, self.options["frames"])
+        display = self.options["filter"].strip()
+        block = nodes.literal_block(display, display, classes=["tlsdoc-filter"])
+        block["language"] = "none"
+        said = f"In {source.capture.name} it selects {_frames_text(frames)}."
+        if self.options.get("keylog"):
+            said += (" It needs the key log: TLS preferences, (Pre)-Master-Secret log filename "
+                     f"{source.keylog.name if source.keylog else '(none)'}.")
+        if self.options.get("key"):
+            said += (" It needs the server's RSA key: TLS preferences, RSA keys list, "
+                     f"{source.server_key.name if source.server_key else '(none)'}.")
+        paragraph = nodes.paragraph(said, said, classes=["tlsdoc-filter-frames"])
+        container = nodes.container(classes=["tlsdoc-filter"])
+        if self.caption:
+            container += nodes.rubric(self.caption, self.caption)
+        container += block
+        container += paragraph
+        return [container], source.files()
+
+
 class TlsCliHelp(_Directive):
     """The help of the ``tlsdoc`` command and of each subcommand, from the parser itself."""
 
@@ -1283,6 +1359,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tls-table", TlsTable)
     app.add_directive("tls-record", TlsRecord)
     app.add_directive("tls-check", TlsCheck)
+    app.add_directive("tls-filter", TlsFilter)
     app.add_directive("tls-steps", TlsSteps)
     app.add_directive("tls-ladder", TlsLadder)
     app.add_directive("tls-run", TlsRun)
