@@ -168,18 +168,7 @@ class Cursor:
 
     def vector(self, length_size: int, field: str | None = None) -> "Cursor":
         """A sub-cursor over a length-prefixed vector; consumes it from this cursor."""
-        n = self.uint(length_size, field)
-        self._need(n, field)
-        sub = Cursor(
-            self.data,
-            base=self.base,
-            direction=self.direction,
-            field=self._name(field),
-            start=self.pos,
-            end=self.pos + n,
-        )
-        self.pos += n
-        return sub
+        return self.sub(self.uint(length_size, field), field)
 
     def sub(self, n: int, field: str | None = None) -> "Cursor":
         """A sub-cursor over the next *n* bytes (no length prefix)."""
