@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -235,3 +236,27 @@ def test_python_dash_m_decrypt():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["connections"][0]["http"][0]["response"] == "HTTP/1.0 200 ok"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_line_only_on_a_terminal(monkeypatch, capsys, tty):
+    # Shrink the thresholds so the small bundled capture counts as large.
+    from tlsdoc import analysis, cli
+
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(analysis, "PROGRESS_EVERY", 1)
+    err = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["show", str(TLS13), "--json"]) == 0
+    json.loads(capsys.readouterr().out)  # stdout stays one clean JSON document
+    text = err.getvalue()
+    if tty:
+        assert "\rtlsdoc: reading" in text and "%" in text
+        assert text.endswith("\r\033[K")  # the line is wiped at the end
+    else:
+        assert text == ""

@@ -122,13 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Files smaller than this finish too quickly for a progress line to help.
+PROGRESS_MIN_BYTES = 16 * 1024 * 1024
+
+
 class _Progress:
     """A one-line progress indication on stderr, only when it is a terminal."""
 
     def __init__(self, stream: IO[str], total: int) -> None:
         self.stream = stream
         self.total = max(total, 1)
-        self.enabled = stream.isatty() and total > 16 * 1024 * 1024
+        self.enabled = stream.isatty() and total >= PROGRESS_MIN_BYTES
         self.last = 0.0
 
     def __call__(self, done: int) -> None:
