@@ -110,3 +110,24 @@ def test_tls_labels_count_and_cut():
     assert labels[4] == "ClientHello"
     assert labels[6] == "Encrypted ×3"
     assert labels[7] == "ServerHello…" and len(labels[7]) == 12
+
+
+def test_record_labels_name_every_record():
+    from types import SimpleNamespace as NS
+
+    from tlsdoc.render.ladder import record_labels
+    from tlsdoc.wire import Direction as D
+
+    def rec(index, kind, *frames):
+        return NS(index=index, content_type=kind, span=NS(frames=frames))
+
+    records = {D.CLIENT_TO_SERVER: NS(records=(rec(0, 22, 4), rec(1, 22, 10), rec(2, 20, 10), rec(3, 22, 10),
+                                               rec(4, 23, 12))),
+               D.SERVER_TO_CLIENT: NS(records=(rec(0, 22, 6), rec(1, 22, 6, 8)))}
+    entries = {D.CLIENT_TO_SERVER: (NS(name="ClientHello", records=(0,)), NS(name="ClientKeyExchange", records=(1,)),
+                                    NS(name="Finished", records=(3,))),
+               D.SERVER_TO_CLIENT: (NS(name="ServerHello", records=(0,)), NS(name="Certificate", records=(1,)))}
+    tls = NS(messages=lambda d: entries[d])
+    assert record_labels(records, tls) == {
+        4: "ClientHello", 6: "ServerHello, Certificate", 8: "Certificate",
+        10: "ClientKeyExchange, ChangeCipherSpec, Finished", 12: "Application data"}

@@ -88,11 +88,14 @@ Role and directives
     the chain check run again at build time with other inputs:
     ``:ca: PATH`` (another trust anchor, relative to the repository
     root), ``:at: capture|after-validity|before-validity``,
-    ``:server-name: NAME``; a one-row result table whose caption names
-    the inputs.
+    ``:server-name: NAME``, ``:chain: leaf-only`` (as if the server had
+    not sent its intermediate); a one-row result table whose caption
+    names the inputs.
 ``tls-ladder SOURCE``
     a ladder diagram of a connection as an SVG figure; ``:frames: 1-3``
-    limits it to some frames.
+    limits it to some frames; ``:round-trips:`` also brackets each round
+    trip of the TLS handshake (client flight to the server's answer), with
+    its time.
 ``tls-steps REF``
     a derivation chain: the :class:`~tlsdoc.keyschedule.Step` values of a
     trace, or of anything with a ``trace`` (``tls13:keys``), one per row:
@@ -962,7 +965,8 @@ class TlsCheck(_Directive):
 
     required_arguments = 1
     option_spec = {**_Directive.option_spec, "ca": directives.unchanged_required,
-                   "at": _when_option, "server-name": directives.unchanged_required}
+                   "at": _when_option, "server-name": directives.unchanged_required,
+                   "chain": lambda text: directives.choice(text, ("as-sent", "leaf-only"))}
 
     def build(self):
         import datetime
@@ -1000,18 +1004,31 @@ class TlsCheck(_Directive):
         tls = connection.tls
         if "server-name" in self.options:
             tls = dataclasses.replace(tls, sni=self.options["server-name"])
+        sent = "the chain as sent"
+        if self.options.get("chain") == "leaf-only" and entry is not None:
+            # As if the server had sent its own certificate without the intermediate.
+            leaf_only = dataclasses.replace(entry.message, certificate_list=entry.message.certificate_list[:1])
+            entry_only = dataclasses.replace(entry, message=leaf_only)
+            tls = dataclasses.replace(tls, server_messages=tuple(
+                entry_only if e is entry else e for e in tls.server_messages))
+            sent = "the server's certificate alone (no intermediate)"
         result = checks.check_chain(tls, ca, when=when, server_address=connection.tcp.server[0])
         anchor = ca_path.relative_to(root) if ca_path.is_relative_to(root) else ca_path
         caption = self.caption or (
-            f"The chain check with trust anchor {anchor}, at {when:%Y-%m-%d %H:%M:%S} UTC, "
+            f"The chain check: {sent}, trust anchor {anchor}, at {when:%Y-%m-%d %H:%M:%S} UTC, "
             f"for {tls.sni}")
         return [_table_node(tables.checks_table((result,)), caption=caption)], deps
 
 
 class TlsSteps(_Directive):
-    """A derivation chain: the steps of a key-schedule trace, in order."""
+    """A derivation chain: the steps of a key-schedule trace, in order.
+
+    ``:steps: NAME…`` keeps only the steps with those names (in the
+    trace's order), so a chapter can show one stage of a longer trace.
+    """
 
     required_arguments = 1
+    option_spec = {**_Directive.option_spec, "steps": _fields_option}
 
     def build(self):
         from tlsdoc import keyschedule
@@ -1023,6 +1040,14 @@ class TlsSteps(_Directive):
                 f"{self.arguments[0]}: expected a key-schedule trace (Step values), "
                 f"got a {type(value).__name__}"
             )
+        if "steps" in self.options:
+            wanted = self.options["steps"]
+            names = [s.name for s in steps]
+            unknown = [w for w in wanted if w not in names]
+            if unknown:
+                raise DocumentError(f"{self.arguments[0]}: no step {', '.join(map(repr, unknown))} "
+                                    f"(the steps: {', '.join(names)})")
+            steps = tuple(s for s in steps if s.name in wanted)
         container = nodes.container(classes=["tlsdoc-steps"])
         container += _table_node(tables.steps_table(steps), caption=self.caption, code=(2, 3))
         return [container], deps
@@ -1043,7 +1068,8 @@ class TlsLadder(_Directive):
     """A ladder diagram of one connection, one arrow per segment."""
 
     required_arguments = 1
-    option_spec = {**_Directive.option_spec, "frames": directives.unchanged}
+    option_spec = {**_Directive.option_spec, "frames": directives.unchanged,
+                   "round-trips": directives.flag}
 
     def build(self):
         text = self.arguments[0]
@@ -1054,8 +1080,13 @@ class TlsLadder(_Directive):
         connection = _connection(source, reference.connection)
         _frames, segments = _frames_and_segments(source.capture, _mtime(source.capture))
         frames = _frame_range(self.options["frames"]) if "frames" in self.options else None
-        labels = ladder.tls_labels(connection.tls) if connection.tls is not None else None
+        labels = None
+        if connection.tls is not None and connection.records is not None:
+            labels = ladder.record_labels(connection.records, connection.tls)
         drawing = ladder.tcp_ladder(connection.tcp, segments, frames=frames, labels=labels)
+        if "round-trips" in self.options and connection.tls is not None:
+            drawing = dataclasses.replace(
+                drawing, brackets=drawing.brackets + ladder.tls_round_trips(drawing, connection.tls))
         if not drawing.arrows:
             raise DocumentError(f"{text}: no frames of this connection to draw")
         caption = self.caption or f"{source.capture.name}: frames {drawing.arrows[0].frame}–{drawing.arrows[-1].frame}"

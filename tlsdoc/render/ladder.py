@@ -29,7 +29,8 @@ from tlsdoc.render.hexdump import flag_names
 from tlsdoc.render.jsondoc import endpoint
 from tlsdoc.wire import Direction
 
-__all__ = ["Arrow", "Bracket", "Ladder", "svg", "text", "tcp_ladder", "tls_labels"]
+__all__ = ["Arrow", "Bracket", "Ladder", "svg", "text", "tcp_ladder", "tls_labels", "record_labels",
+           "tls_round_trips"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,3 +376,93 @@ def tls_labels(tls, *, limit: int = 36) -> dict[int, str]:
         label = ", ".join(n if c == 1 else f"{n} ×{c}" for n, c in counted.items())
         labels[frame] = label if len(label) <= limit else label[: limit - 1] + "…"
     return labels
+
+
+_RECORD_NAMES = {20: "ChangeCipherSpec", 21: "Alert", 22: "Handshake", 23: "Application data"}
+
+
+def record_labels(records, tls, *, limit: int = 48) -> dict[int, str]:
+    """``{frame: label}`` naming what each frame carries, record by record.
+
+    Like :func:`tls_labels`, but every TLS record counts: a record of
+    handshake messages is named by its messages (decrypted ones included),
+    any other by its type (``ChangeCipherSpec``, ``Alert``, ``Application
+    data``), so that the ladder shows the whole conversation.
+
+    Args:
+        records: ``{Direction: RecordStream}`` (anything with ``records``
+            whose items have ``index``, ``content_type`` and ``span.frames``).
+        tls: the handshake view (``messages(direction)`` → entries with
+            ``name`` and ``records``).
+        limit: longer labels are cut with an ellipsis.
+    """
+    names: dict[int, list[str]] = {}
+    for direction, stream in records.items():
+        by_record: dict[int, list[str]] = {}
+        for entry in tls.messages(direction):
+            for index in entry.records:
+                by_record.setdefault(index, []).append(entry.name)
+        for record in stream.records:
+            kind = int(record.content_type)
+            parts = by_record.get(record.index) or [_RECORD_NAMES.get(kind, f"type {kind}")]
+            for frame in record.span.frames:
+                for part in parts:
+                    listed = names.setdefault(frame, [])
+                    if not listed or listed[-1] != part or part in ("Application data", "Alert"):
+                        listed.append(part)
+    labels = {}
+    for frame in sorted(names):
+        counted: dict[str, int] = {}
+        for name in names[frame]:
+            counted[name] = counted.get(name, 0) + 1
+        label = ", ".join(n if c == 1 else f"{n} ×{c}" for n, c in counted.items())
+        labels[frame] = label if len(label) <= limit else label[: limit - 1] + "…"
+    return labels
+
+
+def tls_round_trips(drawing: Ladder, tls) -> tuple[Bracket, ...]:
+    """Brackets for the TLS handshake's round trips, to add to a ladder.
+
+    A round trip starts with a client flight (a frame carrying client
+    handshake messages after the server last spoke, or the first one) and
+    ends with the last frame of the server's answering flight, i.e. the
+    frames before the client speaks again.  Its label gives the time from
+    the client's frame leaving to the first answering frame arriving (the
+    capture is the client's view).  Only flights drawn on *drawing* count.
+
+    *tls* is a :class:`tlsdoc.handshake.TlsHandshake` (entries with
+    ``frames``); ChangeCipherSpec
+    is not needed: the Finished after it travels in the same frame.
+
+    >>> from types import SimpleNamespace as NS
+    >>> from tlsdoc.wire import Direction as D
+    >>> lad = Ladder("c", "s", (Arrow(4, 0.05, D.CLIENT_TO_SERVER, "ClientHello"),
+    ...                         Arrow(6, 0.10, D.SERVER_TO_CLIENT, "ServerHello"),
+    ...                         Arrow(8, 0.101, D.SERVER_TO_CLIENT, "ServerHelloDone")))
+    >>> tls_round_trips(lad, NS(client_messages=(NS(frames=(4,)),),
+    ...                         server_messages=(NS(frames=(6,)), NS(frames=(8,)))))
+    (Bracket(first=0, last=2, label='TLS round trip 1\\n50.0 ms'),)
+    """
+    index = {arrow.frame: number for number, arrow in enumerate(drawing.arrows)}
+    sender: dict[int, Direction] = {}
+    for entry in tls.client_messages:
+        for frame in entry.frames:
+            sender.setdefault(frame, Direction.CLIENT_TO_SERVER)
+    for entry in tls.server_messages:
+        for frame in entry.frames:
+            sender.setdefault(frame, Direction.SERVER_TO_CLIENT)
+    flights: list[tuple[Direction, list[int]]] = []
+    for frame in sorted(f for f in sender if f in index):
+        if flights and flights[-1][0] is sender[frame]:
+            flights[-1][1].append(frame)
+        else:
+            flights.append((sender[frame], [frame]))
+    brackets = []
+    for number in range(len(flights) - 1):
+        (who, frames), (other, answer) = flights[number], flights[number + 1]
+        if who is not Direction.CLIENT_TO_SERVER or other is not Direction.SERVER_TO_CLIENT:
+            continue
+        start, reply = drawing.arrows[index[frames[-1]]], drawing.arrows[index[answer[0]]]
+        label = f"TLS round trip {len(brackets) + 1}\n{(reply.time - start.time) * 1000:.1f} ms"
+        brackets.append(Bracket(index[frames[0]], index[answer[-1]], label))
+    return tuple(brackets)
