@@ -49,6 +49,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
+import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Union
@@ -74,6 +75,7 @@ from tlsdoc.registry import (
     SignatureScheme,
     key_exchange,
     lookup,
+    lookup_all,
 )
 from tlsdoc.wire import Cursor, Direction, Span
 
@@ -792,21 +794,15 @@ _ExtDecoder = Callable[[Cursor, str, "ExtensionType | int", Span], "Extension | 
 
 
 def _u16_list(cur: Cursor, length_size: int, registry, field_name: str) -> tuple:
-    vec = cur.vector(length_size, field_name)
-    if vec.remaining % 2:
-        raise vec.error(f"odd length {vec.remaining} for a list of 2-byte values")
-    items = []
-    while not vec.at_end():
-        items.append(lookup(registry, vec.u16()))
-    return tuple(items)
+    return lookup_all(registry, _u16_list_raw(cur, length_size, field_name))
 
 
 def _u8_list(cur: Cursor, registry, field_name: str) -> tuple:
     vec = cur.vector(1, field_name)
-    items = []
-    while not vec.at_end():
-        items.append(lookup(registry, vec.u8()))
-    return tuple(items)
+    # the vector's bytes are all there (vector() checked): read them at once
+    values = tuple(vec.data[vec.pos : vec.end])
+    vec.pos = vec.end
+    return lookup_all(registry, values)
 
 
 def _ext_server_name(cur, where, type_, span):
@@ -898,10 +894,10 @@ def _u16_list_raw(cur: Cursor, length_size: int, field_name: str) -> tuple[int, 
     vec = cur.vector(length_size, field_name)
     if vec.remaining % 2:
         raise vec.error(f"odd length {vec.remaining} for a list of 2-byte values")
-    out = []
-    while not vec.at_end():
-        out.append(vec.u16())
-    return tuple(out)
+    # the vector's bytes are all there (vector() checked): unpack them at once
+    values = struct.unpack_from(f">{vec.remaining // 2}H", vec.data, vec.pos)
+    vec.pos = vec.end
+    return values
 
 
 def _key_share_entry(cur: Cursor) -> KeyShareEntry:
@@ -1014,6 +1010,10 @@ EXTENSION_DECODERS: dict[ExtensionType, _ExtDecoder] = {
 }
 
 
+# Field names, read once: an enum member's .name goes through a descriptor.
+_EXTENSION_NAMES: dict[int, str] = {int(t): t.name for t in ExtensionType}
+
+
 def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Extension, ...]:
     """``Extension extensions<0..2^16-1>``, each decoded through EXTENSION_DECODERS.
 
@@ -1030,7 +1030,7 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
         start = vec.pos
         raw_type = vec.u16("extension_type")
         type_ = lookup(ExtensionType, raw_type)
-        name = type_.name if isinstance(type_, ExtensionType) else f"extension_0x{raw_type:04x}"
+        name = _EXTENSION_NAMES.get(raw_type) or f"extension_0x{raw_type:04x}"
         if raw_type in seen:
             raise vec.error(f"duplicate extension {name}", name, offset=vec.base + start)
         seen.add(raw_type)
@@ -1358,6 +1358,8 @@ class RawHandshake:
     span: Span
     records: tuple[int, ...]
     pieces: tuple[_Piece, ...] = field(default=(), repr=False, compare=False)
+    # the frames_for that gave span.frames (decode_message may reuse them)
+    _frames_for: FramesFor | None = field(default=None, repr=False, compare=False)
 
     @property
     def body(self) -> bytes:
@@ -1469,6 +1471,7 @@ class HandshakeReassembler:
             span=Span(self.direction, start, end, self._frames(start, end)),
             records=records,
             pieces=tuple(pieces),
+            _frames_for=self.frames_for,
         )
 
     def finish(self) -> None:
@@ -1494,20 +1497,132 @@ class HandshakeReassembler:
             )
 
 
-def _remap(value, fix: Callable[[Span], Span]):
-    """Rebuild a decoded value with every Span passed through *fix*."""
-    if isinstance(value, Span):
-        return fix(value)
-    if isinstance(value, tuple):
-        return tuple(_remap(v, fix) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for f in dataclasses.fields(value):
-            old = getattr(value, f.name)
-            if isinstance(old, (Span, tuple)) or dataclasses.is_dataclass(old):
-                changes[f.name] = _remap(old, fix)
-        return dataclasses.replace(value, **changes)
-    return value
+class _MessageCursor(Cursor):
+    """A Cursor whose spans are stream offsets, with their frames, made as it reads.
+
+    Decoding reads ``RawHandshake.data`` (header included), so positions are
+    message offsets; ``_spans(start, end)`` turns a message range into the
+    stream :class:`Span`.  Doing it here, span by span, replaces a second
+    pass that rebuilt every decoded value with ``dataclasses.replace`` (about
+    a third of ``tlsdoc show``'s time).  Sub-cursors share the maker.
+    """
+
+    __slots__ = ("_spans",)
+
+    def span(self, start_pos: int) -> Span:
+        return self._spans(start_pos, self.pos)
+
+    # Cursor's reads, inlined: a handshake decode reads a few hundred
+    # integers per connection, and the generic uint (a call to _need, a
+    # slice, int.from_bytes) costs three times as much.  Same errors.
+    def uint(self, size: int, field: str | None = None) -> int:
+        pos = self.pos
+        end = pos + size
+        if end > self.end:
+            self._need(size, field)
+        self.pos = end
+        return int.from_bytes(self.data[pos:end], "big")
+
+    def u8(self, field: str | None = None) -> int:
+        pos = self.pos
+        if pos >= self.end:
+            self._need(1, field)
+        self.pos = pos + 1
+        return self.data[pos]
+
+    def u16(self, field: str | None = None) -> int:
+        pos = self.pos
+        if pos + 2 > self.end:
+            self._need(2, field)
+        self.pos = pos + 2
+        data = self.data
+        return data[pos] << 8 | data[pos + 1]
+
+    def take(self, n: int, field: str | None = None) -> bytes:
+        pos = self.pos
+        if pos + n > self.end:
+            self._need(n, field)
+        self.pos = pos + n
+        return bytes(self.data[pos : pos + n])
+
+    def opaque(self, length_size: int, field: str | None = None) -> bytes:
+        return self.take(self.uint(length_size, field), field)
+
+    def _child(self, n: int, field: str | None) -> "_MessageCursor":
+        # Cursor.vector / Cursor.sub, but the child is a _MessageCursor (and
+        # its slots are set directly, cheaper than Cursor's keyword __init__).
+        self._need(n, field)
+        sub = _new_object(_MessageCursor)
+        sub.data = self.data
+        sub.pos = self.pos
+        sub.end = self.pos + n
+        sub.base = self.base
+        sub.direction = self.direction
+        sub.field = self._name(field)
+        sub._spans = self._spans
+        self.pos += n
+        return sub
+
+    def vector(self, length_size: int, field: str | None = None) -> "_MessageCursor":
+        return self._child(self.uint(length_size, field), field)
+
+    def sub(self, n: int, field: str | None = None) -> "_MessageCursor":
+        return self._child(n, field)
+
+
+_new_object = object.__new__
+# Span(...) without the frozen dataclass's __init__ (which sets each field
+# through object.__setattr__): the same frozen value in half the time.  The
+# decoders make one per extension and per list entry.
+_SPAN_SETTERS = tuple(Span.__dict__[f.name].__set__ for f in dataclasses.fields(Span))
+
+
+def _new_span(direction: Direction | None, start: int, end: int, frames: tuple[int, ...]) -> Span:
+    obj = _new_object(Span)
+    set_direction, set_start, set_end, set_frames = _SPAN_SETTERS
+    set_direction(obj, direction)
+    set_start(obj, start)
+    set_end(obj, end)
+    set_frames(obj, frames)
+    return obj
+
+
+def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[int, int], Span]:
+    """``(start, end)`` in ``raw.data`` → the stream Span, as ``raw.stream_offset`` maps it.
+
+    An empty range maps to an empty span at its start; a range ending on a
+    piece boundary ends with that piece (not at the next record's bytes).
+    """
+    direction = raw.span.direction
+    pieces = raw.pieces
+    # When the message's bytes all came in one frame, so did every part of
+    # them: reuse that frames tuple instead of asking frames_for per span
+    # (only when it was the same frames_for that computed it).
+    one = raw.span.frames if len(raw.span.frames) == 1 and frames_for is raw._frames_for else None
+    if not pieces or (len(pieces) == 1 and pieces[0].msg_start == 0 and pieces[0].length == len(raw.data)):
+        # One contiguous run of stream bytes (the common case): a shift.
+        shift = pieces[0].stream_start if pieces else raw.span.start
+
+        def spans(start: int, end: int) -> Span:
+            s, e = shift + start, shift + end
+            if one is not None and e > s:
+                return _new_span(direction, s, e, one)
+            return _new_span(direction, s, e, tuple(frames_for(s, e)) if frames_for else ())
+
+        return spans
+    offset = raw.stream_offset
+
+    def spans_across_pieces(start: int, end: int) -> Span:
+        s = offset(start)
+        e = offset(end - 1) + 1 if end > start else s
+        if one is not None and e > s:
+            return _new_span(direction, s, e, one)
+        return _new_span(direction, s, e, tuple(frames_for(s, e)) if frames_for else ())
+
+    return spans_across_pieces
+
+
+_NO_CONTEXT = HandshakeContext()
 
 
 def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
@@ -1526,33 +1641,29 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
         DecodeError: malformed body, located (stream offset, record, field).
         TruncatedError: a length inside the body runs past its end.
     """
-    context = context or HandshakeContext()
-    name = raw.name
-    direction = raw.span.direction
-    cur = Cursor(raw.data, base=0, direction=direction, field=name, start=HANDSHAKE_HEADER_LENGTH)
-    whole = Span(direction, 0, len(raw.data))
+    context = context or _NO_CONTEXT
+    cur = _new_object(_MessageCursor)
+    cur.data = raw.data
+    cur.pos = HANDSHAKE_HEADER_LENGTH
+    cur.end = len(raw.data)
+    cur.base = 0  # errors carry message offsets, mapped to the stream below
+    cur.direction = raw.span.direction
+    cur.field = raw.name
+    cur._spans = _span_maker(raw, frames_for)
     decoder = MESSAGE_DECODERS.get(raw.msg_type) if isinstance(raw.msg_type, HandshakeType) else None
     try:
         if decoder is None:
-            message = OpaqueMessage(span=whole, msg_type=raw.msg_type, body=raw.body)
+            message = OpaqueMessage(span=raw.span, msg_type=raw.msg_type, body=raw.body)
         else:
-            message = decoder(cur, whole, context)
+            # the whole message's span is raw.span itself
+            message = decoder(cur, raw.span, context)
             cur.done()
     except DecodeError as exc:
         local = exc.offset if exc.offset is not None else HANDSHAKE_HEADER_LENGTH
         exc.offset = raw.stream_offset(local)
         exc.with_context(record=raw.record_at(local))
         raise
-
-    def fix(span: Span) -> Span:
-        if span.start == 0 and span.end == len(raw.data):
-            return raw.span
-        start = raw.stream_offset(span.start)
-        end = raw.stream_offset(span.end - 1) + 1 if span.end > span.start else start
-        frames = tuple(frames_for(start, end)) if frames_for else ()
-        return Span(direction, start, end, frames)
-
-    return _remap(message, fix)
+    return message
 
 
 # ===========================================================================
@@ -1753,8 +1864,9 @@ def parse_messages(
 
 
 def _entry(raw: RawHandshake, context: HandshakeContext | None, frames_for: FramesFor | None,
-           *, encrypted: bool = False) -> HandshakeEntry:
-    message = decode_message(raw, context, frames_for)
+           *, encrypted: bool = False, message: Message | None = None) -> HandshakeEntry:
+    if message is None:
+        message = decode_message(raw, context, frames_for)
     name = type(message).__name__ if not isinstance(message, OpaqueMessage) else raw.name
     return HandshakeEntry(
         name=name,
@@ -1939,11 +2051,22 @@ def parse_handshake(
 
     # 1. Version: the first ServerHello / HelloRetryRequest decides the rules.
     context = HandshakeContext()
+    # A ServerHello is needed three times (version, hellos, the full list)
+    # and its body does not depend on the context: decode each one once.
+    hellos: dict[tuple[int, bytes], Message] = {}
+
+    def decode_hello(raw: RawHandshake) -> Message:
+        key = (raw.span.start, raw.data)
+        message = hellos.get(key)
+        if message is None:
+            message = hellos[key] = decode_message(raw, None, server.frames_for)
+        return message
+
     first_server_hello: Message | None = None
     for raw in _plaintext_hellos(server):
         if raw.msg_type == HandshakeType.server_hello:
             try:
-                first_server_hello = decode_message(raw, None, server.frames_for)
+                first_server_hello = decode_hello(raw)
             except TlsdocError:
                 pass  # reported when the full list is decoded below
             break
@@ -1964,7 +2087,7 @@ def parse_handshake(
     for raw in (r for _, r in server.raws):
         if raw.msg_type == HandshakeType.server_hello:
             try:
-                msg = decode_message(raw, None, server.frames_for)
+                msg = decode_hello(raw)
             except TlsdocError:
                 continue
             if isinstance(msg, HelloRetryRequest) and hrr is None:
@@ -1980,7 +2103,8 @@ def parse_handshake(
         out: list[tuple[int, int, HandshakeEntry]] = []
         for order, (position, raw) in enumerate(state.raws):
             try:
-                entry = _entry(raw, context, state.frames_for)
+                known = hellos.get((raw.span.start, raw.data)) if state is server else None
+                entry = _entry(raw, context, state.frames_for, message=known)
             except TlsdocError as exc:
                 if exc.offset is not None:
                     frames = tuple(state.frames_for(exc.offset, exc.offset + 1))

@@ -38,8 +38,9 @@ than :mod:`tlsdoc.errors`, :mod:`tlsdoc.registry` and :mod:`tlsdoc.wire`.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from tlsdoc.errors import DecodeError, TruncatedError
@@ -207,6 +208,37 @@ class RecordStream:
         return () if self.problem is None else (str(self.problem),)
 
 
+# Fast constructors for the values made once per record.  A frozen
+# dataclass's __init__ sets each field through object.__setattr__ (to get
+# past its own refusing __setattr__); setting the slots through their member
+# descriptors builds the same frozen objects in about half the time.  Used
+# only for values whose fields were checked here.
+def _slot_setters(cls: type) -> tuple:
+    return tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
+
+
+_new_object = object.__new__
+(_p0, _p1, _p2, _p3) = _slot_setters(Span)
+(_r0, _r1, _r2, _r3, _r4, _r5, _r6) = _slot_setters(Record)
+
+
+def _new_span(direction, start, end, frames) -> Span:
+    obj = _new_object(Span)
+    _p0(obj, direction); _p1(obj, start); _p2(obj, end); _p3(obj, frames)  # noqa: E702
+    return obj
+
+
+def _new_record(index, content_type, legacy_version, length, fragment, span, header_span) -> Record:
+    obj = _new_object(Record)
+    _r0(obj, index); _r1(obj, content_type); _r2(obj, legacy_version); _r3(obj, length)  # noqa: E702
+    _r4(obj, fragment); _r5(obj, span); _r6(obj, header_span)  # noqa: E702
+    return obj
+
+
+# type u8, legacy_record_version u16, length u16
+_HEADER = struct.Struct(">BHH")
+
+
 def is_sslv2_client_hello(data: bytes) -> bool:
     """True if *data* starts like an SSLv2-compatible CLIENT-HELLO, RFC 5246 Appendix E.2.
 
@@ -309,8 +341,34 @@ def parse_records(
             "a TLS record header",
             "SSLv2 CLIENT-HELLO",
         )
-    while pos < len(data):
+    size = len(data)
+    unpack = _HEADER.unpack_from
+    while pos < size:
         index = len(records)
+        if size - pos >= HEADER_LENGTH:
+            # The common case, checked inline: a whole, plausible header
+            # (the same tests as _header_problem, which words the failures).
+            ctype, version, length = unpack(data, pos)
+            end = pos + HEADER_LENGTH + length
+            if (
+                ctype in RECORD_CONTENT_TYPES
+                and version >> 8 == 3
+                and length <= MAX_FRAGMENT_LENGTH
+                and end <= size
+            ):
+                records.append(
+                    _new_record(
+                        index,
+                        lookup(ContentType, ctype),
+                        lookup(ProtocolVersion, version),
+                        length,
+                        data[pos + HEADER_LENGTH : end],
+                        _new_span(direction, pos, end, tuple(frames_for(pos, end))),
+                        _new_span(direction, pos, pos + HEADER_LENGTH, tuple(frames_for(pos, pos + HEADER_LENGTH))),
+                    )
+                )
+                pos = end
+                continue
         head = data[pos : pos + HEADER_LENGTH]
         bad = _header_problem(head)
         if bad is not None:

@@ -50,6 +50,7 @@ __all__ = [
     "GREASE_VALUES",
     "is_grease",
     "lookup",
+    "lookup_all",
     "describe",
     "key_exchange",
 ]
@@ -851,10 +852,39 @@ def lookup(registry: type[enum.IntEnum], value: int) -> enum.IntEnum | int:
     >>> lookup(CipherSuite, 0x0a0a)
     2570
     """
+    # A plain dict per registry: calling the enum (Enum.__call__ → __new__ →
+    # _missing_) costs about ten times as much, and the parsers call this for
+    # every code point they read.
+    table = _MEMBERS.get(registry)
+    if table is None:
+        table = _MEMBERS[registry] = {member.value: member for member in registry}
+    member = table.get(value)
+    if member is not None:
+        return member
+    if type(value) is int:
+        return value  # unassigned (or GREASE): stays an int
     try:
         return registry(value)
     except ValueError:
         return int(value)
+
+
+# registry -> {value: member}, filled on first use by lookup().
+_MEMBERS: dict[type[enum.IntEnum], dict[int, enum.IntEnum]] = {}
+
+
+def lookup_all(registry: type[enum.IntEnum], values: tuple[int, ...]) -> tuple[enum.IntEnum | int, ...]:
+    """:func:`lookup` for each of several ints (a list of code points, read at once).
+
+    >>> lookup_all(ContentType, (22, 99))
+    (<ContentType.handshake: 22>, 99)
+    """
+    table = _MEMBERS.get(registry)
+    if table is None:
+        lookup(registry, 0)  # fills the table
+        table = _MEMBERS[registry]
+    get = table.get
+    return tuple([get(v, v) if type(v) is int else lookup(registry, v) for v in values])
 
 
 def describe(registry: type[enum.IntEnum], value: int) -> str:

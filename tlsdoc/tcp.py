@@ -147,6 +147,8 @@ class Stream:
         starts, frames = self._starts, self._frames
         i = bisect_right(self._ends, start)
         j = bisect_left(starts, end, lo=i)
+        if j == i + 1:  # inside one chunk: the common case, asked for every span
+            return (frames[i],)
         return tuple(sorted(set(frames[i:j])))
 
     @property
