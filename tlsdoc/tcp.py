@@ -413,7 +413,8 @@ class _Half:
         end = ends[-1] if ends else pos
         return self.fin_u is None or self.fin_u <= end
 
-    def finalise(self, label: str, warn: Warn) -> Stream:
+    def finalise(self, where: Callable[[], str], warn: Warn) -> Stream:
+        """The frozen Stream; *where()* names it in warnings (made only if one is given)."""
         if self.isn is not None:
             base = self.unwrap_peek(self.isn) + 1
         elif self.starts:
@@ -427,7 +428,7 @@ class _Half:
             k = bisect_right(ends, base)  # chunks wholly before base
             early = sum(min(ends[i], base) - starts[i] for i in range(bisect_left(starts, base)))
             if early > 1:
-                warn(f"{label}: {early} byte(s) before the initial sequence number are ignored")
+                warn(f"{where()}: {early} byte(s) before the initial sequence number are ignored")
             starts, ends, frames, datas = starts[k:], ends[k:], frames[k:], datas[k:]
             if starts and starts[0] < base:
                 datas[0] = datas[0][base - starts[0]:]
@@ -459,11 +460,13 @@ class _Half:
                 else ""
             )
             warn(
-                f"{label}: {g.length} byte(s) missing at offset {g.offset} ({after}){more}; "
+                f"{where()}: {g.length} byte(s) missing at offset {g.offset} ({after}){more}; "
                 f"the stream stops there{tail}"
             )
         starts, ends, frames, datas = starts[:cut], ends[:cut], frames[:cut], datas[:cut]
-        rel = (lambda v: v - base) if base is not None else (lambda v: v)
+        if base is not None and base:
+            starts = [v - base for v in starts]
+            ends = [v - base for v in ends]
         return Stream(
             direction=self.direction,
             isn=self.isn,
@@ -473,8 +476,8 @@ class _Half:
             fin_frame=self.fin_frame,
             first_time_ns=self.first_time,
             end_time_ns=self.end_time,
-            _starts=array("q", map(rel, starts)),
-            _ends=array("q", map(rel, ends)),
+            _starts=array("q", starts),
+            _ends=array("q", ends),
             _frames=array("q", frames),
         )
 
@@ -567,24 +570,60 @@ class Reassembler:
         self._prefix = f"{name}: " if name else ""
         # both orientations of each open 4-tuple -> (connection, towards the server?)
         self._open: dict[tuple, tuple[_Conn, bool]] = {}
-        self._closed: OrderedDict[tuple, list] = OrderedDict()  # tombstones
+        # Tombstones: (client, cport, server, sport) of each closed connection
+        # -> (time of its last frame, its last frame[, True once a straggler
+        # was reported]), oldest first.  One small entry per connection (the
+        # strings in the key are the segment's own, shared): about 0.25 KB.
+        self._closed: OrderedDict[tuple, tuple] = OrderedDict()
         self._count = 0
         self._next_evict = 0  # capture time of the next tombstone sweep
 
     # -- public --------------------------------------------------------
     def feed(self, seg: Segment) -> list[Connection]:
         """Add one segment; return the connections it completed (often none)."""
-        key = (seg.src, seg.sport, seg.dst, seg.dport)
-        entry = self._open.get(key)
-        flags = seg.flags
+        frame, t, src, dst, sport, dport, seq, ack, flags, _win, _opts, payload, n, _cut, _ipv = seg
+        entry = self._open.get((src, sport, dst, dport))
         if entry is not None and not flags & (_SYN | _FIN | _RST):
-            # the hot path: a data segment or an ACK of an open connection
-            conn = entry[0]
-            self._segment(conn, seg, entry[1])
-            if conn.c2s.fin_acked and conn.s2c.fin_acked and conn.c2s.whole() and conn.s2c.whole():
+            # The hot path: data or an ACK on an open connection.  It is
+            # _segment() for that case, inlined: this runs for nearly every
+            # packet, and the calls and attribute lookups were half its cost.
+            conn, to_server = entry
+            conn.frames.append(frame)
+            if conn.first_time is None:
+                conn.first_time = t
+            conn.last_time = t
+            if to_server:
+                me, peer = conn.c2s, conn.s2c
+                if conn.ack is None and conn.syn_ack is not None and flags & _ACK and ack == (peer.isn + 1) & _MASK:
+                    conn.ack = _hs_packet(seg, me.isn, peer.isn)
+            else:
+                me, peer = conn.s2c, conn.c2s
+            if n:
+                s = me.unwrap(seq)
+                end = s + n
+                if me.max_end is None or end > me.max_end:
+                    me.max_end = end
+                if payload:
+                    ends = me.ends
+                    if not ends or s >= ends[-1]:  # in order: append (as _Half.add would)
+                        me.starts.append(s)
+                        ends.append(s + len(payload))
+                        me.frames.append(frame)
+                        me.datas.append(payload)
+                    else:
+                        for lo, hi, first in me.add(s, payload, frame):
+                            self._warn_differ(conn, me, frame, lo, hi, first)
+                if me.first_time is None:
+                    me.first_time = t
+                me.end_time = t
+            if flags & _ACK and peer.fin_next_raw is not None and not peer.fin_acked:
+                if (ack - peer.fin_next_raw) & _MASK < _HALF:
+                    peer.fin_acked = True
+            if me.fin_acked and peer.fin_acked and me.whole() and peer.whole():
                 conn.closed_by = "FIN"
                 return [self._complete(conn)]
             return []
+        key = (src, sport, dst, dport)
         conn = entry[0] if entry is not None else None
         done: list[Connection] = []
         t = seg.time_ns
@@ -606,13 +645,18 @@ class Reassembler:
                 self._closed.pop((seg.dst, seg.dport, seg.src, seg.sport), None)
                 conn = self._new(seg, (seg.src, seg.sport), (seg.dst, seg.dport), False)
         elif conn is None:
+            tomb_key = key
             tomb = self._closed.get(key)
+            if tomb is None:
+                tomb_key = (seg.dst, seg.dport, seg.src, seg.sport)
+                tomb = self._closed.get(tomb_key)
             if tomb is not None:
-                if seg.payload and not tomb[1]:
-                    tomb[1] = True
+                if seg.payload and len(tomb) == 2:
+                    self._closed[tomb_key] = (*tomb, True)  # reported once
+                    label = f"{_endpoint(tomb_key[:2])} → {_endpoint(tomb_key[2:])}"
                     self._warn(
-                        f"{self._prefix}frame {seg.frame}: data for {tomb[2]} after the "
-                        f"connection closed (frame {tomb[3]}) is ignored, as is any later"
+                        f"{self._prefix}frame {seg.frame}: data for {label} after the "
+                        f"connection closed (frame {tomb[1]}) is ignored, as is any later"
                     )
                 return done
             if flags & _SYN:  # a SYN-ACK: its sender is the server
@@ -667,14 +711,12 @@ class Reassembler:
         self._open.pop(conn.client + conn.server, None)
         self._open.pop(conn.server + conn.client, None)
         if tombstone:
-            key = conn.client + conn.server
-            self._closed[key] = [conn.last_time, False, conn.label, conn.frames[-1]]
-            self._closed[conn.server + conn.client] = self._closed[key]
+            self._closed[conn.client + conn.server] = (conn.last_time, conn.frames[-1])
             while len(self._closed) > _TOMBSTONE_MAX:
                 self._closed.popitem(last=False)
-        label = self._prefix + conn.label
-        c2s = conn.c2s.finalise(f"{label} (client→server)", self._warn)
-        s2c = conn.s2c.finalise(f"{label} (server→client)", self._warn)
+        prefix = self._prefix
+        c2s = conn.c2s.finalise(lambda: f"{prefix}{conn.label} (client→server)", self._warn)
+        s2c = conn.s2c.finalise(lambda: f"{prefix}{conn.label} (server→client)", self._warn)
         return Connection(
             index=conn.index,
             client=conn.client,
