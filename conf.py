@@ -128,3 +128,12 @@ latex_elements = {
 """,
 }
 latex_show_urls = "footnote"
+# Long identifiers (cipher suite names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
+# do not fit table columns: let LaTeX break a line after any underscore, in
+# text and in inline literals alike.
+latex_elements["preamble"] = r"""
+\makeatletter
+\let\tlsdoc@underscore\textunderscore
+\DeclareRobustCommand*{\_}{\tlsdoc@underscore\allowbreak}
+\makeatother
+"""

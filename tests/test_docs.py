@@ -29,7 +29,15 @@ DOCS = ROOT / "docs"
 #: 2026-01-01T00:00:00Z: any fixed value makes two builds comparable.
 SOURCE_DATE_EPOCH = "1767225600"
 STRICT = ["-n", "-W", "--keep-going"]
-CHAPTERS = {"intro": "How to read this handbook", "tcp-handshake": "The TCP three-way handshake"}
+CHAPTERS = {
+    "intro": "How to read this handbook",
+    "tcp-handshake": "The TCP three-way handshake",
+    "tls12-rsa": "TLS 1.2 with RSA key exchange",
+    "tls12-ecdhe": "TLS 1.2 with ECDHE",
+    "tls13": "TLS 1.3",
+    "decrypting": "Decrypting the capture",
+    "http": "HTTP inside the tunnel",
+}
 CONFIG = NS(tlsdoc_root=str(ROOT), tlsdoc_captures="captures")
 
 
@@ -127,6 +135,24 @@ def test_chapter_two_has_its_figures(html):
     assert 'src="data:image/svg+xml;base64,' in page
     assert 'class="tlsdoc-run' in page
     assert page.count("<table") >= 6
+
+
+def test_the_tls12_chapters_have_their_figures(html):
+    """Annotated messages, wrapped records, ladders with round trips, tables, commands, filters."""
+    for page, messages in (("tls12-rsa", ("ClientHello", "ServerHello", "Certificate", "ServerHelloDone",
+                                          "ClientKeyExchange", "Finished")),
+                           ("tls12-ecdhe", ("ServerKeyExchange", "ClientKeyExchange"))):
+        text = (html.out / f"{page}.html").read_text(encoding="utf-8")
+        for message in messages:
+            assert f"{message} from the " in text, (page, message)
+        assert 'src="data:image/svg+xml;base64,' in text
+        assert "tlsdoc-filter" in text and 'class="tlsdoc-run' in text
+        assert "✓ passed" in text
+    rsa = (html.out / "tls12-rsa.html").read_text(encoding="utf-8")
+    assert "nonce_explicit" in rsa and "salt ‖ nonce_explicit" in rsa
+    assert "cert is not valid at validation time" in rsa and "candidates exhausted" in rsa
+    ecdhe = (html.out / "tls12-ecdhe.html").read_text(encoding="utf-8")
+    assert "cannot decrypt ECDHE_RSA key exchange" in ecdhe
 
 
 # -- nothing typed by hand -----------------------------------------------------------

@@ -25,9 +25,10 @@ DOCS = ROOT / "docs"
 CONFIG = type("Config", (), {"tlsdoc_root": str(ROOT), "tlsdoc_captures": "captures",
                              "tlsdoc_ca": "pki/root-ca.pem"})()
 
-_BLOCK = re.compile(r"^(?P<fence>`{3,})\{tls-filter\}[ \t]+(?P<source>\S+)[ \t]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
-                    re.M | re.S)
-_OPTION = re.compile(r"^:(?P<name>[\w-]+):[ \t]*(?P<value>.*)$", re.M)
+# Blocks may be indented (inside a list item); options are the block's ":name: value" lines.
+_BLOCK = re.compile(r"^[ \t]*(?P<fence>`{3,})\{tls-filter\}[ \t]+(?P<source>\S+)[ \t]*\n(?P<body>.*?)"
+                    r"^[ \t]*(?P=fence)[ \t]*$", re.M | re.S)
+_OPTION = re.compile(r"^[ \t]*:(?P<name>[\w-]+):[ \t]*(?P<value>.*)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,13 @@ def find_filters(docs: Path = DOCS) -> list[Filter]:
 FILTERS = find_filters()
 
 
+def test_the_tls_chapters_have_filters():
+    where = {f.where.split(":")[0] for f in FILTERS}
+    assert {"docs/tls12-rsa.md", "docs/tls12-ecdhe.md"} <= where, where
+
+
 def test_the_block_finder_reads_options():
-    sample = "x\n```{tls-filter} tls12-rsa\n:filter: tls.handshake.type == 1\n:frames: a b\n:keylog: yes\n```\n"
+    sample = "x\n   ```{tls-filter} tls12-rsa\n   :filter: tls.handshake.type == 1\n   :frames: a b\n   :keylog: yes\n   ```\n"
     (tmp,) = [m for m in _BLOCK.finditer(sample)]
     options = {m["name"]: m["value"] for m in _OPTION.finditer(tmp["body"])}
     assert options == {"filter": "tls.handshake.type == 1", "frames": "a b", "keylog": "yes"}

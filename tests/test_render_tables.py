@@ -116,11 +116,11 @@ from tlsdoc.render.tables import checks_table, cipher_suites_table, suite_parts 
 @pytest.mark.parametrize("suite, parts", [
     # Read off the IANA names as RFC 5246 App. A.5 and RFC 8446 §B.4 spell them.
     (CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256,
-     ("RSA: premaster encrypted to the server's key", "RSA (decrypting)", "AES_128_GCM", "SHA256 (PRF)")),
+     ("RSA: premaster encrypted to the server's key", "RSA (decrypting)", "AES-128-GCM", "SHA256 (PRF)")),
     (CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
-     ("ECDHE: ephemeral elliptic curve", "ECDSA signature", "AES_256_CBC", "HMAC-SHA1 (MAC), SHA256 (PRF)")),
+     ("ECDHE: ephemeral elliptic curve", "ECDSA signature", "AES-256-CBC", "HMAC-SHA1 (MAC), SHA256 (PRF)")),
     (CipherSuite.TLS_AES_128_GCM_SHA256,
-     ("TLS 1.3: key_share", "TLS 1.3: CertificateVerify", "AES_128_GCM", "SHA256 (HKDF)")),
+     ("TLS 1.3: key_share", "TLS 1.3: CertificateVerify", "AES-128-GCM", "SHA256 (HKDF)")),
     (CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV, ("signalling value, not a suite", "", "", "")),
     (0x1A1A, ("GREASE: a random value servers must ignore", "", "", "")),
 ])

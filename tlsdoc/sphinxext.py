@@ -519,9 +519,15 @@ def value_text(config, text: str) -> tuple[str, list[Path]]:
 # ---------------------------------------------------------------------------
 
 
+#: Tables with more rows than this may break across pages in the PDF (LaTeX longtable).
+LONG_TABLE = 16
+
+
 def _table_node(table: tables.Table, *, caption: str = "", row_classes=None, code=()) -> nodes.table:
     """A docutils table from a neutral one; *code* columns are shown as literals."""
     node = nodes.table(classes=["tlsdoc-table"])
+    if len(table.rows) > LONG_TABLE:
+        node["classes"].append("longtable")  # LaTeX: may break across pages
     if caption:
         node += nodes.title(caption, caption)
     group = nodes.tgroup(cols=len(table.columns))

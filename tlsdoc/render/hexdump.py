@@ -338,6 +338,10 @@ def _named(value) -> str:
     return f"{label} ({number})" if label else number
 
 
+def _bytes(count: int) -> str:
+    return f"{count} byte" + ("" if count == 1 else "s")
+
+
 def record_fields(data: bytes, record, *, elide: int = 16, fragment: bool = True) -> tuple[Field, ...]:
     """Label the bytes of one TLS record: the five header bytes and the fragment.
 
@@ -362,9 +366,11 @@ def record_fields(data: bytes, record, *, elide: int = 16, fragment: bool = True
     fields = [
         Field(0, 1, "content type", _named(record.content_type), group="record"),
         Field(1, 3, "legacy version", _named(record.legacy_version), group="record"),
-        Field(3, 5, "length", f"{record.length} bytes of fragment follow", group="record"),
+        Field(3, 5, "length", f"{_bytes(record.length)} of fragment follow", group="record"),
     ]
     if record.length and fragment:
-        fields.append(Field(5, len(data), "fragment", f"{record.length} bytes of {kind}", elide,
-                            group="fragment"))
+        meaning = f"{_bytes(record.length)} of {kind}"
+        if int(record.content_type) == 20 and data[5:] == b"\x01":
+            meaning = "change_cipher_spec (1): the sender switches to the new keys"
+        fields.append(Field(5, len(data), "fragment", meaning, elide, group="fragment"))
     return tuple(fields)

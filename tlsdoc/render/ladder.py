@@ -92,6 +92,7 @@ class Ladder:
 _FONT = 13.0
 _SMALL = 11.0
 _CHAR = 0.6  # average glyph width of a sans-serif font, in em
+_BOLD = 0.68  # the same for bold text (arrow labels)
 _TOP = 18.0
 _HEAD = 44.0  # height of the endpoint boxes
 _ROW = 54.0  # vertical space per arrow
@@ -144,7 +145,7 @@ def svg(ladder: Ladder) -> str:
         )
     label_w = max(
         [
-            max(_width(a.label, _FONT), _width(a.detail, _SMALL)) + 2 * _PAD
+            max(_width(a.label, _FONT) * _BOLD / _CHAR, _width(a.detail, _SMALL)) + 2 * _PAD
             for a in ladder.arrows
         ]
         + [_width(ladder.client, _FONT) + 2 * _PAD, _width(ladder.server, _FONT) + 2 * _PAD]

@@ -281,7 +281,7 @@ def suite_parts(suite) -> tuple[str, str, str, str]:
 
     >>> from tlsdoc.registry import CipherSuite
     >>> suite_parts(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)[1:]
-    ('RSA signature', 'AES_128_GCM', 'SHA256 (PRF)')
+    ('RSA signature', 'AES-128-GCM', 'SHA256 (PRF)')
     """
     from tlsdoc.suites import suite_params
 
@@ -297,7 +297,7 @@ def suite_parts(suite) -> tuple[str, str, str, str]:
     if "_WITH_" not in name:
         body = name[len("TLS_"):]
         cipher, _, digest = body.rpartition("_")
-        return ("TLS 1.3: key_share", "TLS 1.3: CertificateVerify", cipher,
+        return ("TLS 1.3: key_share", "TLS 1.3: CertificateVerify", cipher.replace("_", "-"),
                 f"{digest} (HKDF)")
     kx_auth, cipher_hash = name[len("TLS_"):].split("_WITH_", 1)
     parts = kx_auth.split("_")
@@ -314,14 +314,14 @@ def suite_parts(suite) -> tuple[str, str, str, str]:
         auth_text = f"{auth} signature"
     tokens = cipher_hash.split("_")
     if params is not None and params.mac is not None:
-        cipher = "_".join(tokens[:-1])
+        cipher = "-".join(tokens[:-1])
         mac = "SHA1" if tokens[-1] == "SHA" else tokens[-1]
         digest = f"HMAC-{mac} (MAC), {params.prf_hash.upper()} (PRF)"
     elif tokens[-1].startswith("SHA"):
-        cipher = "_".join(tokens[:-1])
+        cipher = "-".join(tokens[:-1])
         digest = f"{tokens[-1]} (PRF)"
     else:
-        cipher = cipher_hash
+        cipher = cipher_hash.replace("_", "-")
         digest = "SHA256 (PRF)"
     return (kx_text, auth_text, cipher, digest)
 
@@ -338,7 +338,7 @@ def cipher_suites_table(suites, chosen=None) -> Table:
         mark = f"{number} ✓" if chosen is not None and int(suite) == int(chosen) else str(number)
         rows.append((mark, name, f"0x{int(suite):04x}", kx, auth, cipher, digest))
     return Table(("#", "IANA name", "id", "key exchange", "authentication", "cipher", "hash"),
-                 tuple(rows), (1, 9, 2, 4, 3, 3, 3))
+                 tuple(rows), (2, 10, 3, 5, 4, 4, 4))
 
 
 def _name(name) -> str:
@@ -349,8 +349,10 @@ def _name(name) -> str:
 
 
 def _even_hex(number: int) -> str:
+    """A serial number as hex pairs, as Wireshark and OpenSSL print it (spaces let it wrap)."""
     digits = f"{number:x}"
-    return "0x" + digits.zfill(len(digits) + len(digits) % 2)
+    digits = digits.zfill(len(digits) + len(digits) % 2)
+    return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
 def certificates_table(certificate_list) -> Table:
@@ -489,4 +491,4 @@ def recap_table(connection) -> Table:
     events.sort(key=lambda e: (e[0], e[2] is not Direction.CLIENT_TO_SERVER, e[1]))
     rows = tuple((name, direction.sender, ", ".join(str(f) for f in frames), what, crypt)
                  for _frame, _start, direction, name, frames, what, crypt in events)
-    return Table(("message", "from", "frames", "what it carries", "encrypted"), rows, (3, 1, 1, 7, 2))
+    return Table(("message", "from", "frames", "what it carries", "encrypted"), rows, (5, 2, 2, 8, 3))
