@@ -1370,8 +1370,23 @@ class TlsApi(SphinxDirective):
         return self.parse_text_to_nodes("\n\n".join(_automodule(name) for name in names))
 
 
+def _skip_namedtuple_fields(app, what, name, obj, skip, options):
+    """Leave out a named tuple's generated field accessors ("Alias for field number N").
+
+    A ``NamedTuple`` documents its fields in its docstring's ``Attributes:``
+    section, which napoleon turns into attribute entries; autodoc would list
+    the accessors again, and every field would be described twice.
+    """
+    doc = getattr(obj, "__doc__", None) or ""
+    if what == "class" and doc.startswith("Alias for field number"):
+        return True
+    return None
+
+
 def _connect_autodoc(app: Sphinx) -> None:
     # autodoc may be loaded after this extension, so look once everything is loaded.
+    if "autodoc-skip-member" in app.events.events:
+        app.connect("autodoc-skip-member", _skip_namedtuple_fields)
     if "autodoc-process-docstring" in app.events.events:
         app.connect("autodoc-process-docstring", _undo_inline_type, priority=600)
         app.connect("autodoc-process-docstring", _control_characters)
