@@ -641,7 +641,10 @@ class TlsRole(SphinxRole):
             _warn(str(exc), self.get_location())
             return [nodes.problematic(self.rawtext, self.rawtext)], []
         _note_dependencies(self.env, deps)
-        return [nodes.inline(text, text, classes=["tlsdoc-value"])], []
+        node = nodes.inline(text, text, classes=["tlsdoc-value"])
+        # A value is shown exactly as computed: no typographic quotes in it.
+        node["support_smartquotes"] = False
+        return [node], []
 
 
 class _Directive(SphinxDirective):
