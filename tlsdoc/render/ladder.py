@@ -92,7 +92,7 @@ class Ladder:
 _FONT = 13.0
 _SMALL = 11.0
 _CHAR = 0.6  # average glyph width of a sans-serif font, in em
-_BOLD = 0.68  # the same for bold text (arrow labels)
+_BOLD = 0.72  # the same for bold text (arrow labels)
 _TOP = 18.0
 _HEAD = 44.0  # height of the endpoint boxes
 _ROW = 54.0  # vertical space per arrow

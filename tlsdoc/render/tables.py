@@ -338,7 +338,7 @@ def cipher_suites_table(suites, chosen=None) -> Table:
         mark = f"{number} ✓" if chosen is not None and int(suite) == int(chosen) else str(number)
         rows.append((mark, name, f"0x{int(suite):04x}", kx, auth, cipher, digest))
     return Table(("#", "IANA name", "id", "key exchange", "authentication", "cipher", "hash"),
-                 tuple(rows), (2, 10, 3, 5, 4, 4, 4))
+                 tuple(rows), (2, 10, 4, 5, 4, 5, 4))
 
 
 def _name(name) -> str:
