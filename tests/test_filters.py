@@ -4,8 +4,8 @@ The chapters' *In Wireshark* sections give their filters through the
 ``tls-filter`` directive, with the frames each must select as references
 into the analysis.  This test finds every such block in ``docs/``, runs
 the filter through tshark on the same bundled capture (with the key log,
-or the server's RSA key, when the block says it needs one) and compares
-the frame numbers.  tshark is the oracle: it is Wireshark's own
+or the server's RSA key, when the block says it needs one, and the other
+preferences its ``:prefs:`` names) and compares the frame numbers.  tshark is the oracle: it is Wireshark's own
 dissector, so a reader following the chapter in Wireshark sees the same.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, require_tool
-from tlsdoc.sphinxext import _source, filter_frames, parse_reference
+from tlsdoc.sphinxext import _source, filter_frames, parse_reference, prefs_option
 
 DOCS = ROOT / "docs"
 CONFIG = type("Config", (), {"tlsdoc_root": str(ROOT), "tlsdoc_captures": "captures",
@@ -75,6 +75,8 @@ def _tshark_frames(block: Filter) -> tuple[int, ...]:
         argv += ["-o", f"tls.keylog_file:{source.keylog}"]
     if block.options.get("key", "no") != "no":
         argv += ["-o", f'uat:rsa_keys:"{source.server_key}",""']
+    for name, value in prefs_option(block.options["prefs"]) if "prefs" in block.options else ():
+        argv += ["-o", f"{name}:{value}"]
     argv += ["-Y", block.options["filter"], "-T", "fields", "-e", "frame.number"]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"{block}: tshark failed: {result.stderr.strip()}"
@@ -87,6 +89,16 @@ def test_filter_selects_the_frames_the_chapter_says(block):
     expected = filter_frames(CONFIG, block.options["frames"])
     assert expected, f"{block}: names no frames"
     assert _tshark_frames(block) == expected, block
+
+
+def test_the_response_filters_need_their_preference():
+    """``:prefs:`` is passed to tshark: without http.desegment_body:FALSE the response is not found."""
+    with_prefs = [f for f in FILTERS if "http.desegment_body:FALSE" in f.options.get("prefs", "")]
+    assert {f.where.split(":")[0] for f in with_prefs} >= {"docs/decrypting.md", "docs/http.md"}
+    for block in with_prefs:
+        options = {k: v for k, v in block.options.items() if k != "prefs"}
+        without = Filter(block.where, block.source, options)
+        assert _tshark_frames(without) != filter_frames(CONFIG, block.options["frames"]), block
 
 
 def test_a_wrong_filter_is_caught():

@@ -319,11 +319,27 @@ def test_filter_block(tmp_path):
         :filter: tls
         :frames: tls12-rsa:tls.client_hello
         ```
+
+        ```{tls-filter} tls13
+        :filter: http.response
+        :keylog: yes
+        :prefs: http.desegment_body:FALSE
+        :frames: tls13:decryption.server.records.5.frames
+        ```
+
+        ```{tls-filter} tls13
+        :filter: http
+        :prefs: http.desegment_body
+        :frames: tls13:decryption.server.records.5.frames
+        ```
         """})
     assert "filter.md:15: WARNING" in warnings and "expected frame numbers" in warnings
+    assert "filter.md:29: WARNING" in warnings and "expected NAME:VALUE preferences" in warnings
     html = (out / "filter.html").read_text()
     assert "tls.handshake.type == 1" in html and "it selects frame 4." in html
     assert "it selects frames 10, 11. It needs the key log" in html
+    assert ("It needs this preference: HTTP preferences, Reassemble HTTP bodies spanning multiple "
+            "TCP segments: off (http.desegment_body:FALSE).") in html
 
 
 def test_failures_are_warnings_located_at_the_line(tmp_path):

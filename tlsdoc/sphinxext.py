@@ -108,8 +108,10 @@ Role and directives
     copyable literal, and the frames it selects in that capture:
     ``:filter: tls.handshake.type == 1``, ``:frames: REF…`` (references
     to frame numbers), ``:keylog: yes`` / ``:key: yes`` when it needs the
-    key log / the server's RSA key; ``tests/test_filters.py`` checks each
-    one with tshark.
+    key log / the server's RSA key, ``:prefs: http.desegment_body:FALSE``
+    for other Wireshark preferences it needs (tshark's ``-o NAME:VALUE``,
+    told to the reader as the setting to change); ``tests/test_filters.py``
+    checks each one with tshark, with those preferences.
 ``tls-cli-help``
     the help of every ``tlsdoc`` command, from :func:`tlsdoc.cli.build_parser`.
 ``tls-api MODULE…`` (in ``eval-rst``)
@@ -1166,20 +1168,67 @@ def filter_frames(config, text: str) -> tuple[int, ...]:
     return tuple(sorted(frames))
 
 
+#: Where a reader sets a Wireshark preference that a ``tls-filter`` needs, by
+#: its name as tshark's ``-o NAME:VALUE`` spells it.  A preference not listed
+#: here is named as it is (*Edit › Preferences › Advanced* finds it by name).
+WIRESHARK_PREFERENCES = {
+    "http.desegment_body": ("HTTP", "Reassemble HTTP bodies spanning multiple TCP segments"),
+    "http.desegment_headers": ("HTTP", "Reassemble HTTP headers spanning multiple TCP segments"),
+    "tcp.reassemble_out_of_order": ("TCP", "Reassemble out-of-order segments"),
+    "tcp.desegment_tcp_stream": ("TCP", "Allow subdissector to reassemble TCP streams"),
+    "tls.desegment_ssl_records": ("TLS", "Reassemble TLS records spanning multiple TCP segments"),
+    "tls.desegment_ssl_application_data": ("TLS", "Reassemble TLS Application Data spanning multiple TLS records"),
+}
+
+_PREFERENCE = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+:\S+$")
+
+
+def prefs_option(text: str) -> tuple[tuple[str, str], ...]:
+    """``:prefs: http.desegment_body:FALSE …`` → ``(("http.desegment_body", "FALSE"), …)``.
+
+    Each item is a preference as tshark's ``-o`` takes it, ``NAME:VALUE``.
+
+    >>> prefs_option("http.desegment_body:FALSE tcp.reassemble_out_of_order:TRUE")
+    (('http.desegment_body', 'FALSE'), ('tcp.reassemble_out_of_order', 'TRUE'))
+    """
+    items = text.split()
+    bad = [item for item in items if not _PREFERENCE.match(item)]
+    if bad or not items:
+        raise ValueError(f"expected NAME:VALUE preferences (e.g. http.desegment_body:FALSE), got {text!r}")
+    return tuple(tuple(item.split(":", 1)) for item in items)  # type: ignore[misc]
+
+
+def preference_text(name: str, value: str) -> str:
+    """How a reader sets one preference in Wireshark, in words.
+
+    >>> preference_text("http.desegment_body", "FALSE")
+    'HTTP preferences, Reassemble HTTP bodies spanning multiple TCP segments: off (http.desegment_body:FALSE)'
+    """
+    said = {"TRUE": "on", "FALSE": "off"}.get(value.upper(), value)
+    if name in WIRESHARK_PREFERENCES:
+        protocol, label = WIRESHARK_PREFERENCES[name]
+        return f"{protocol} preferences, {label}: {said} ({name}:{value})"
+    return f"the preference {name} set to {value} (Edit › Preferences › Advanced)"
+
+
 class TlsFilter(_Directive):
     """A Wireshark display filter, copyable, and the frames it selects in a bundled capture.
 
     ``:filter:`` is the filter as typed in Wireshark; ``:frames:`` one or
     more references to the frames it must select (``tls12-rsa:tls.client_hello.span.frames``);
     ``:keylog: yes`` when the filter needs the capture's key log (decrypted
-    fields), ``:key: yes`` when it needs the server's RSA key instead.
-    ``tests/test_filters.py`` runs every such filter through tshark and
-    checks that it selects exactly those frames.
+    fields), ``:key: yes`` when it needs the server's RSA key instead;
+    ``:prefs: NAME:VALUE…`` for other preferences it needs, as tshark's
+    ``-o`` spells them (``http.desegment_body:FALSE``), shown to the reader
+    as the preference to set.  ``tests/test_filters.py`` runs every such
+    filter through tshark, with those preferences, and checks that it
+    selects exactly those frames.
     """
 
     required_arguments = 1
     option_spec = {**_Directive.option_spec, "filter": directives.unchanged_required,
-                   "frames": directives.unchanged_required, "keylog": _yes, "key": _yes}
+                   "frames": directives.unchanged_required, "keylog": _yes, "key": _yes,
+                   "prefs": prefs_option}
 
     def build(self):
         text = self.arguments[0]
@@ -1200,6 +1249,10 @@ class TlsFilter(_Directive):
         if self.options.get("key"):
             said += (" It needs the server's RSA key: TLS preferences, RSA keys list, "
                      f"{source.server_key.name if source.server_key else '(none)'}.")
+        prefs = self.options.get("prefs", ())
+        if prefs:
+            said += (" It needs " + ("this preference" if len(prefs) == 1 else "these preferences")
+                     + ": " + "; ".join(preference_text(n, v) for n, v in prefs) + ".")
         paragraph = nodes.paragraph(said, said, classes=["tlsdoc-filter-frames"])
         container = nodes.container(classes=["tlsdoc-filter"])
         if self.caption:
