@@ -140,3 +140,24 @@ def test_checks_table():
 
     table = checks_table([NS(name="chain", status="failed", detail="expired")])
     assert table.rows == (("chain", "✗ failed", "expired"),)
+
+
+def test_keylog_lines_and_table_shorten_hex_and_say_where_keys_are():
+    from tlsdoc.render.tables import keylog_lines, keylog_table
+
+    entries = (NS(label="RSA", key=bytes(range(8)), secret=bytes(48), line=1),
+               NS(label="CLIENT_RANDOM", key=bytes(range(32)), secret=bytes([0xab] * 48), line=2),
+               NS(label="NEW_LABEL", key=bytes([7] * 32), secret=b"\x01", line=4))
+    assert keylog_lines(entries).splitlines() == [
+        "RSA           00010203… 00000000…",
+        "CLIENT_RANDOM 00010203… abababab…",
+        "NEW_LABEL     07070707… 01",
+    ]
+    table = keylog_table(entries, {bytes(range(32)): "the ClientHello, frame 4"})
+    assert table.columns == ("line", "label", "looked up by", "secret", "what it is")
+    assert [row[0] for row in table.rows] == ["1", "2", "4"]
+    assert table.rows[0][2] == "encrypted premaster 00010203… (8 bytes): not in this capture"
+    assert table.rows[1][2] == "client random 00010203… (32 bytes): the ClientHello, frame 4"
+    assert table.rows[1][3] == "abababab… (48 bytes)"
+    assert table.rows[1][4].startswith("TLS 1.2 master_secret")
+    assert table.rows[2][4] == "a label tlsdoc does not use"

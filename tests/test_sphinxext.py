@@ -342,6 +342,32 @@ def test_filter_block(tmp_path):
             "TCP segments: off (http.desegment_body:FALSE).") in html
 
 
+def test_keylog_block(tmp_path):
+    out, warnings = build(tmp_path, {"keys": """
+        # Keys
+
+        ```{tls-keylog} tls12-rsa
+        ```
+
+        ```{tls-keylog} tls13-resumption
+        :show: table
+        ```
+
+        ```{tls-keylog} http
+        ```
+        """})
+    assert "keys.md:11: WARNING" in warnings and "names no key log for http.pcapng" in warnings
+    html = (out / "keys.html").read_text()
+    _label, key, secret = (CAPTURES / "tls12-rsa.keys").read_text().split()[:3]
+    assert f"RSA           {key[:8]}… {secret[:8]}…" in html  # the lines, shortened
+    assert secret[8:16] not in html  # and only the start of each secret
+    assert "encrypted premaster" in html and "the ClientKeyExchange, frame " in html
+    assert "tls12-rsa.keys, the key log of tls12-rsa.pcapng: 2 lines" in html
+    assert "the ClientHello of connection #0, frame" in html
+    assert "the ClientHello of connection #1, frame" in html
+    assert html.count("tlsdoc-keylog") == 1  # :show: table leaves out the lines
+
+
 def test_failures_are_warnings_located_at_the_line(tmp_path):
     _out, warnings = build(tmp_path, {"bad": """
         # Bad

@@ -112,6 +112,13 @@ Role and directives
     for other Wireshark preferences it needs (tshark's ``-o NAME:VALUE``,
     told to the reader as the setting to change); ``tests/test_filters.py``
     checks each one with tshark, with those preferences.
+``tls-keylog SOURCE``
+    the capture's key log, read from the file at build time: its lines
+    (each hex field cut to its first 4 bytes), then a table explaining
+    each line: the label, the client random (or encrypted premaster) it is
+    looked up by and where that is in the capture, the secret's length,
+    and what the secret is for; ``:show: lines`` or ``:show: table`` for one
+    part only.
 ``tls-cli-help``
     the help of every ``tlsdoc`` command, from :func:`tlsdoc.cli.build_parser`.
 ``tls-api MODULE…`` (in ``eval-rst``)
@@ -1262,6 +1269,79 @@ class TlsFilter(_Directive):
         return [container], source.files()
 
 
+_KEYLOG_PARTS = ("lines", "table")
+
+
+def _keylog_parts(text: str) -> tuple[str, ...]:
+    parts = tuple(text.replace(",", " ").split())
+    unknown = [p for p in parts if p not in _KEYLOG_PARTS]
+    if unknown or not parts:
+        raise ValueError(f"expected some of {', '.join(_KEYLOG_PARTS)}, got {text!r}")
+    return parts
+
+
+def _keylog_keys(result) -> dict[bytes, str]:
+    """Where each key a key log line may be looked up by appears in an analysed capture."""
+    keys: dict[bytes, str] = {}
+    many = len(result.connections) > 1
+    for connection in result.connections:
+        tls = connection.tls
+        if tls is None or not tls.client_messages:
+            continue
+        which = f" of connection #{connection.index}" if many else ""
+        hello = tls.client_messages[0]
+        keys.setdefault(tls.client_random, f"the ClientHello{which}, {_frames_text(hello.frames)}")
+        exchange = tls.find("ClientKeyExchange")
+        encrypted = getattr(getattr(exchange, "message", None), "encrypted_pre_master_secret", None)
+        if encrypted:
+            keys.setdefault(bytes(encrypted[:8]),
+                            f"the ClientKeyExchange{which}, {_frames_text(exchange.frames)}")
+    return keys
+
+
+class TlsKeylog(_Directive):
+    """A bundled capture's key log, read at build time: its lines, then each one explained.
+
+    ``:show: lines table`` picks the parts: ``lines``, the file as it reads
+    with every hex field cut to its first bytes; ``table``, one row per
+    line: its label, what it is looked up by (and where that value is in
+    the capture), the secret's length and what the secret is for.
+    """
+
+    required_arguments = 1
+    option_spec = {**_Directive.option_spec, "show": _keylog_parts}
+
+    def build(self):
+        from tlsdoc import keylog
+
+        text = self.arguments[0]
+        reference = parse_reference(text if ":" in text else text + ":")
+        if reference.source == "manifest" or reference.path:
+            raise DocumentError(f"{text}: tls-keylog takes a capture name, e.g. tls13")
+        source = _source(self.config, reference.source)
+        if source.keylog is None or not source.keylog.is_file():
+            raise DocumentError(f"{text}: the manifest names no key log for {source.capture.name}")
+        found = keylog.parse_keylog(source.keylog.read_bytes(), source=source.keylog.name)
+        if not found.entries:
+            raise DocumentError(f"{text}: {source.keylog.name} has no lines")
+        result = analysis.analyze(source.capture, keylog=source.keylog, ca=source.ca)
+        show = self.options.get("show", _KEYLOG_PARTS)
+        nodes_: list[nodes.Node] = []
+        if "lines" in show:
+            listing = tables.keylog_lines(found.entries)
+            block = nodes.literal_block(listing, listing, classes=["tlsdoc-keylog"])
+            block["language"] = "none"
+            nodes_.append(block)
+        if "table" in show:
+            caption = self.caption or (
+                f"{source.keylog.name}, the key log of {source.capture.name}: "
+                f"{len(found.entries)} line{'s' if len(found.entries) != 1 else ''}, "
+                "each hex value cut to its first 4 bytes")
+            nodes_.append(_table_node(tables.keylog_table(found.entries, _keylog_keys(result)),
+                                      caption=caption, code=(1,)))
+        return nodes_, source.files()
+
+
 class TlsCliHelp(_Directive):
     """The help of the ``tlsdoc`` command and of each subcommand, from the parser itself."""
 
@@ -1471,6 +1551,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tls-steps", TlsSteps)
     app.add_directive("tls-ladder", TlsLadder)
     app.add_directive("tls-run", TlsRun)
+    app.add_directive("tls-keylog", TlsKeylog)
     app.add_directive("tls-cli-help", TlsCliHelp)
     app.add_directive("tls-api", TlsApi)
     return {

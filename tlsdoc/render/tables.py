@@ -37,6 +37,10 @@ __all__ = [
     "captures_table",
     "steps_table",
     "pieces_table",
+    "KEYLOG_LABELS",
+    "short_hex",
+    "keylog_lines",
+    "keylog_table",
     "records_table",
     "extensions_table",
     "suite_parts",
@@ -212,6 +216,78 @@ def pieces_table(pieces: Iterable[Piece]) -> Table:
         if p.label is not None
     )
     return Table(("bytes", "hex", "field", "meaning"), rows, (1, 3, 3, 5))
+
+
+# -- key logs ------------------------------------------------------------------------------
+
+#: What each key log label gives: the secret's name in the RFC, then what it is for.
+KEYLOG_LABELS = {
+    "CLIENT_RANDOM": "TLS 1.2 master_secret: every key of the connection, with the PRF "
+                     "(RFC 5246 §8.1)",
+    "RSA": "TLS 1.2 pre_master_secret, looked up by the first 8 bytes of the encrypted "
+           "premaster in the ClientKeyExchange (RSA key exchange only)",
+    "CLIENT_EARLY_TRAFFIC_SECRET": "client_early_traffic_secret: the client's 0-RTT data",
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET": "client_handshake_traffic_secret: the client's "
+                                       "encrypted handshake messages (its Finished)",
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET": "server_handshake_traffic_secret: EncryptedExtensions "
+                                       "up to the server's Finished",
+    "CLIENT_TRAFFIC_SECRET_0": "client_application_traffic_secret_0: the client's "
+                               "application data",
+    "SERVER_TRAFFIC_SECRET_0": "server_application_traffic_secret_0: the server's "
+                               "application data and tickets",
+    "EARLY_EXPORTER_SECRET": "early_exporter_master_secret: decrypts nothing; for exporters "
+                             "(RFC 8446 §7.5)",
+    "EXPORTER_SECRET": "exporter_master_secret: decrypts nothing; for exporters "
+                       "(RFC 8446 §7.5)",
+}
+
+
+def short_hex(data: bytes, shown: int = 4) -> str:
+    """The first *shown* bytes as the key log writes them (hex, no spaces), then ``…``.
+
+    >>> short_hex(bytes(range(32)))
+    '00010203…'
+    >>> short_hex(bytes([1, 2]))
+    '0102'
+    """
+    return data.hex() if len(data) <= shown else data[:shown].hex() + "…"
+
+
+def keylog_lines(entries, *, shown: int = 4) -> str:
+    """A key log's lines as the file has them, each hex field cut to its first *shown* bytes.
+
+    *entries* are :class:`tlsdoc.keylog.KeyLogEntry` values (``label``,
+    ``key``, ``secret``), in file order.  Labels are padded to one column.
+    """
+    entries = tuple(entries)
+    width = max((len(e.label) for e in entries), default=0)
+    return "\n".join(f"{e.label:<{width}} {short_hex(e.key, shown)} {short_hex(e.secret, shown)}"
+                     for e in entries)
+
+
+def keylog_table(entries, keys=None, *, shown: int = 4) -> Table:
+    """One row per key log line: line, label, what it is looked up by, the secret, what it is.
+
+    *keys* maps a line's ``key`` (a client random, or for ``RSA`` the first
+    8 bytes of the encrypted premaster) to where it appears in the capture
+    (``"ClientHello of connection #0, frame 4"``); a key not in it is shown
+    as found nowhere.  Each hex value is cut to its first *shown* bytes,
+    with its length.
+    """
+    keys = keys or {}
+    rows = []
+    for e in entries:
+        looked_up = "encrypted premaster" if e.label == "RSA" else "client random"
+        where = keys.get(e.key, "not in this capture")
+        rows.append((
+            str(e.line),
+            e.label,
+            f"{looked_up} {short_hex(e.key, shown)} ({len(e.key)} bytes): {where}",
+            f"{short_hex(e.secret, shown)} ({len(e.secret)} bytes)",
+            KEYLOG_LABELS.get(e.label, "a label tlsdoc does not use"),
+        ))
+    return Table(("line", "label", "looked up by", "secret", "what it is"), tuple(rows),
+                 (1, 4, 4, 3, 5))
 
 
 def _label(value) -> str:
