@@ -155,6 +155,17 @@ def test_the_tls12_chapters_have_their_figures(html):
     assert "cannot decrypt ECDHE_RSA key exchange" in ecdhe
 
 
+def test_the_round_trip_ladders_stand_side_by_side(html):
+    """TLS 1.2 and TLS 1.3 ladders in one tlsdoc-pair container (a CSS grid of two columns)."""
+    page = (html.out / "tls13.html").read_text(encoding="utf-8")
+    start = page.index('<div class="tlsdoc-pair')
+    pair = page[start:page.index('<p>In TLS 1.2 the client can send', start)]
+    assert pair.count('src="data:image/svg+xml;base64,') == 2
+    assert "TLS 1.2: tls12-ecdhe.pcapng" in pair and "TLS 1.3: tls13.pcapng" in pair
+    css = (html.out / "_static" / "tlsdoc.css").read_text(encoding="utf-8")
+    assert "grid-template-columns: 1fr 1fr" in css
+
+
 # -- nothing typed by hand -----------------------------------------------------------
 
 _FENCE = re.compile(r"^(```+)\{doctest\}.*?^\1\s*$", re.S | re.M)

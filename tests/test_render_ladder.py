@@ -131,3 +131,22 @@ def test_record_labels_name_every_record():
     assert record_labels(records, tls) == {
         4: "ClientHello", 6: "ServerHello, Certificate", 8: "Certificate",
         10: "ClientKeyExchange, ChangeCipherSpec, Finished", 12: "Application data"}
+
+
+def test_compact_ladder_is_narrower_and_splits_long_labels():
+    long = Ladder("client", "server", (
+        Arrow(1, 0.0, C2S, "SYN, ACK", "seq=0"),
+        Arrow(2, 0.05, S2C, "ServerHello, Certificate, ServerKeyExchange, ServerHelloDone", "len=900"),
+    ), (Bracket(0, 1, "1 round trip\n50.0 ms"),))
+    wide, narrow = ET.fromstring(svg(long)), ET.fromstring(svg(long, compact=True))
+    assert float(narrow.get("width")) < float(wide.get("width"))
+    texts = ["".join(t.itertext()) for t in narrow.iter(f"{SVG}text")]
+    assert "SYN, ACK" in texts  # short labels stay on one line
+    assert ["ServerHello,", "Certificate,", "ServerKeyExchange,", "ServerHelloDone"] == [
+        t for t in texts if t.startswith(("Server", "Cert"))]
+    assert "len=900" not in texts and "len=900" in ["".join(t.itertext()) for t in wide.iter(f"{SVG}text")]
+    # The extra lines make room for themselves: the second arrow is lower than in the wide drawing.
+    def arrow_y(root):
+        return [float(g.find(f"{SVG}line").get("y1")) for g in root.iter(f"{SVG}g")]
+    assert arrow_y(narrow)[1] > arrow_y(wide)[1]
+    assert svg(long, compact=True) == svg(long, compact=True)

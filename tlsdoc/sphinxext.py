@@ -95,7 +95,10 @@ Role and directives
     a ladder diagram of a connection as an SVG figure; ``:frames: 1-3``
     limits it to some frames; ``:round-trips:`` also brackets each round
     trip of the TLS handshake (client flight to the server's answer), with
-    its time.
+    its time; ``:compact:`` draws it narrower (one message per line, no
+    detail lines), for two ladders side by side in a ``tlsdoc-pair``
+    container (``{container} tlsdoc-pair`` around two ladders: side by side
+    in HTML on a wide enough screen, one above the other in the PDF).
 ``tls-steps REF``
     a derivation chain: the :class:`~tlsdoc.keyschedule.Step` values of a
     trace, or of anything with a ``trace`` (``tls13:keys``), one per row:
@@ -604,13 +607,14 @@ def bytes_nodes(pieces: tuple[hexdump.Piece, ...], caption: str = "") -> nodes.c
     return container
 
 
-def ladder_figure(drawing: ladder.Ladder, caption: str = "") -> nodes.figure:
+def ladder_figure(drawing: ladder.Ladder, caption: str = "", *, compact: bool = False) -> nodes.figure:
     """The ladder as a figure; the SVG travels as a data: URI so every builder finds it.
 
     HTML embeds it as is (no file, nothing fetched); the LaTeX builder
-    extracts it and converts it to PDF with rsvg-convert.
+    extracts it and converts it to PDF with rsvg-convert.  A *compact*
+    ladder is narrower (see :func:`tlsdoc.render.ladder.svg`), for two side by side.
     """
-    svg = ladder.svg(drawing).encode("utf-8")
+    svg = ladder.svg(drawing, compact=compact).encode("utf-8")
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     figure = nodes.figure(classes=["tlsdoc-ladder"])
     figure += nodes.image(uri=uri, alt=drawing.title, classes=["tlsdoc-ladder"])
@@ -1087,7 +1091,7 @@ class TlsLadder(_Directive):
 
     required_arguments = 1
     option_spec = {**_Directive.option_spec, "frames": directives.unchanged,
-                   "round-trips": directives.flag}
+                   "round-trips": directives.flag, "compact": directives.flag}
 
     def build(self):
         text = self.arguments[0]
@@ -1100,7 +1104,9 @@ class TlsLadder(_Directive):
         frames = _frame_range(self.options["frames"]) if "frames" in self.options else None
         labels = None
         if connection.tls is not None and connection.records is not None:
-            labels = ladder.record_labels(connection.records, connection.tls)
+            # A compact ladder gives each message a line: no need to shorten the list.
+            limit = {"limit": 400} if "compact" in self.options else {}
+            labels = ladder.record_labels(connection.records, connection.tls, **limit)
         drawing = ladder.tcp_ladder(connection.tcp, segments, frames=frames, labels=labels)
         if "round-trips" in self.options and connection.tls is not None:
             drawing = dataclasses.replace(
@@ -1109,7 +1115,12 @@ class TlsLadder(_Directive):
             raise DocumentError(f"{text}: no frames of this connection to draw")
         caption = self.caption or f"{source.capture.name}: frames {drawing.arrows[0].frame}–{drawing.arrows[-1].frame}"
         deps = source.files()
-        return [ladder_figure(drawing, caption)], deps
+        compact = "compact" in self.options
+        if compact:
+            # Short lifeline captions: the addresses are in the title, and in the other figures.
+            drawing = dataclasses.replace(drawing, client=drawing.client.split()[0],
+                                          server=drawing.server.split()[0])
+        return [ladder_figure(drawing, caption, compact=compact)], deps
 
 
 class TlsRun(_Directive):

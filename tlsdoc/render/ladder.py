@@ -125,8 +125,29 @@ def _attr(value: str) -> str:
     return escape(value, {'"': "&quot;"})
 
 
-def svg(ladder: Ladder) -> str:
+_COMPACT_SPAN = 200.0  # minimum distance between the lifelines of a compact ladder
+_LINE = _FONT + 3  # line height of a label split over several lines
+_COMPACT_LINE = 16  # a compact ladder splits labels longer than this, at commas
+
+
+def _label_lines(label: str, compact: bool) -> list[str]:
+    """A compact ladder puts each message of a long label on a line of its own.
+
+    >>> _label_lines("SYN, ACK", True), _label_lines("ServerHello, Certificate", True)
+    (['SYN, ACK'], ['ServerHello,', 'Certificate'])
+    """
+    if not compact or len(label) <= _COMPACT_LINE:
+        return [label]
+    parts = label.split(", ")
+    return [part + ("," if number < len(parts) - 1 else "") for number, part in enumerate(parts)]
+
+
+def svg(ladder: Ladder, *, compact: bool = False) -> str:
     """The ladder as a standalone SVG document (UTF-8 text, no XML declaration).
+
+    *compact* makes a narrower drawing, for two ladders side by side: each
+    message of a label on a line of its own, no detail lines, lifelines
+    closer together (the endpoint captions should then be short).
 
     >>> from tlsdoc.wire import Direction
     >>> drawing = svg(Ladder("client", "server", (Arrow(1, 0.0, Direction.CLIENT_TO_SERVER, "SYN"),)))
@@ -143,20 +164,30 @@ def svg(ladder: Ladder) -> str:
             bracket_w,
             max(_width(part, _SMALL) for b in ladder.brackets for part in _lines(b.label)) + 24,
         )
+    labels = [_label_lines(a.label, compact) for a in ladder.arrows]
+    details = ["" if compact else a.detail for a in ladder.arrows]
     label_w = max(
         [
-            max(_width(a.label, _FONT) * _BOLD / _CHAR, _width(a.detail, _SMALL)) + 2 * _PAD
-            for a in ladder.arrows
+            max(max(_width(line, _FONT) for line in lines) * _BOLD / _CHAR,
+                _width(detail, _SMALL)) + 2 * _PAD
+            for lines, detail in zip(labels, details)
         ]
         + [_width(ladder.client, _FONT) + 2 * _PAD, _width(ladder.server, _FONT) + 2 * _PAD]
     )
     head_w = max(_width(ladder.client, _FONT), _width(ladder.server, _FONT)) + 2 * _PAD
     client_x = _TIME_X + time_w + bracket_w + head_w / 2
-    span = max(_MIN_SPAN, label_w)
+    span = max(_COMPACT_SPAN if compact else _MIN_SPAN, label_w)
     server_x = client_x + span
     width = server_x + head_w / 2 + _TIME_X
     lifeline_top = _TOP + _HEAD
-    bottom = lifeline_top + 24 + _ROW * len(ladder.arrows)
+    # A row per arrow, taller when its label takes more than one line.
+    tops = []
+    top = lifeline_top + 24 + (len(labels[0]) - 1) * _LINE if labels else 0.0
+    for index, lines in enumerate(labels):
+        if index:
+            top += _ROW + (len(lines) - 1) * _LINE
+        tops.append(top)
+    bottom = (tops[-1] + _ROW) if tops else lifeline_top + 24
     height = bottom + 12
 
     out: list[str] = []
@@ -195,7 +226,7 @@ def svg(ladder: Ladder) -> str:
     # Arrows, one row each.
     rows: list[tuple[float, float]] = []  # (y at the client end, y at the server end)
     for index, arrow in enumerate(ladder.arrows):
-        top = lifeline_top + 24 + _ROW * index
+        top = tops[index]
         outbound = arrow.direction is Direction.CLIENT_TO_SERVER
         y_client, y_server = (top, top + _DROP) if outbound else (top + _DROP, top)
         rows.append((y_client, y_server))
@@ -213,14 +244,17 @@ def svg(ladder: Ladder) -> str:
         )
         middle_x = (client_x + server_x) / 2
         middle_y = (y1 + y2) / 2
-        add(
-            f'<text x="{_n(middle_x)}" y="{_n(middle_y - 6)}" text-anchor="middle" '
-            f'fill="{colour}" font-weight="bold">{escape(arrow.label)}</text>'
-        )
-        if arrow.detail:
+        lines = labels[index]
+        for number, line in enumerate(lines):
+            y = middle_y - 6 - (len(lines) - 1 - number) * _LINE
+            add(
+                f'<text x="{_n(middle_x)}" y="{_n(y)}" text-anchor="middle" '
+                f'fill="{colour}" font-weight="bold">{escape(line)}</text>'
+            )
+        if details[index]:
             add(
                 f'<text x="{_n(middle_x)}" y="{_n(middle_y + _SMALL + 4)}" text-anchor="middle" '
-                f'fill="{_MUTED}" font-size="{_n(_SMALL)}">{escape(arrow.detail)}</text>'
+                f'fill="{_MUTED}" font-size="{_n(_SMALL)}">{escape(details[index])}</text>'
             )
         # Frame number and capture time, level with the client end (the capture point).
         add(
