@@ -247,6 +247,9 @@ def test_handshake_messages_and_encrypted_records(tmp_path):
         ```{tls-record} tls13:records.server.records.2
         :show: nonce plaintext
         ```
+
+        ```{tls-bytes} tls12-rsa:decryption.server.records.1
+        ```
         """})
     assert warnings == ""
     html = (out / "tls.html").read_text()
@@ -259,6 +262,8 @@ def test_handshake_messages_and_encrypted_records(tmp_path):
     assert "write_iv XOR padded seq_num (RFC 8446 §5.3)" in html
     assert "the real content type: handshake (22)" in html
     assert "handshake: encrypted_extensions" in html
+    assert "The decrypted content of record 5 from the server (frame 13), line by line" in html
+    assert "status line" in html and "header Content-type" in html and "empty line" in html
 
 
 def test_tls_tables_and_the_chain_check(tmp_path):

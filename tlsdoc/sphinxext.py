@@ -57,7 +57,10 @@ Role and directives
     ``tls.client_hello`` or an entry such as ``tls.server_messages.Certificate``:
     its record header when it has a record of its own, the handshake header,
     then every field and extension, see :mod:`tlsdoc.render.messages`;
-    a decrypted message is shown as decrypted).  ``:fields: random
+    a decrypted message is shown as decrypted), or of decrypted
+    application data that is HTTP/1.x (a record such as
+    ``decryption.client.records.1``: the start line, each header, the
+    empty line, the body shortened).  ``:fields: random
     cipher_suites extensions.server_name`` shows only those groups (the
     rest shortened and unlabelled).  Coloured groups with hover
     explanations in HTML, and a table of every field (all builders); the
@@ -760,7 +763,8 @@ class TlsBytes(_Directive):
     option_spec = {**_Directive.option_spec, "fields": _fields_option}
 
     def build(self):
-        from tlsdoc import records
+        from tlsdoc import records, session
+        from tlsdoc.render import protection
 
         value, deps = self.resolve(self.arguments[0])
         reference = parse_reference(self.arguments[0])
@@ -782,6 +786,15 @@ class TlsBytes(_Directive):
                 fields = hexdump.record_fields(data, value)
                 frames = ", ".join(str(f) for f in value.span.frames)
                 default = f"TLS record {value.index} from the {value.span.direction.sender} (frame {frames})"
+            elif isinstance(value, session.DecryptedRecord):
+                # Decrypted application data: an HTTP/1.x message, line by line.
+                direction = next((d for d, r in (connection.decryption or {}).items()
+                                  if value in r.records), None)
+                sender = direction.sender if direction is not None else "sender"
+                data = value.plaintext.content
+                fields = protection.http_fields(data)
+                default = (f"The decrypted content of record {value.record} from the {sender} "
+                           f"({_frames_text(value.frames)}), line by line")
             elif {"seq", "ack", "flags", "frame", "options"} <= set(dir(value)):
                 data, segment = _tcp_header(source.capture, value.frame)
                 fields = hexdump.tcp_header_fields(
@@ -796,7 +809,8 @@ class TlsBytes(_Directive):
                     f"{reference.text}: no annotated bytes for a {type(value).__name__} "
                     "(supported: a TCP handshake packet such as tcp.handshake.syn, "
                     "a TLS record such as records.client.records.0, "
-                    "a handshake message such as tls.client_hello or tls.server_messages.Certificate)"
+                    "a handshake message such as tls.client_hello or tls.server_messages.Certificate, "
+                    "decrypted HTTP such as decryption.client.records.1)"
                 )
             pieces = hexdump.annotate(data, fields)
         except ValueError as exc:

@@ -14,7 +14,9 @@ plaintext's parts).  Produces, in the illustrated-tls13 order:
    (AAD) and the AAD;
 3. :func:`plaintext_fields`: the decrypted bytes: the content (what it is:
    a handshake message, an alert, the first line of an HTTP request), the
-   TLS 1.3 inner content type and padding.
+   TLS 1.3 inner content type and padding;
+4. :func:`http_fields`: decrypted application data that is an HTTP/1.x
+   message, line by line: start line, each header, the empty line, body.
 
 Never imports sphinx or docutils.
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 from tlsdoc.render.hexdump import Field, hex_bytes, record_fields
 from tlsdoc.render.tables import Table
 
-__all__ = ["wrapped_fields", "protection_table", "plaintext_fields", "content_meaning"]
+__all__ = ["wrapped_fields", "protection_table", "plaintext_fields", "content_meaning", "http_fields"]
 
 _FRAGMENT_MEANING = {
     "nonce_explicit": "sent in the clear: the per-record part of the nonce",
@@ -152,3 +154,63 @@ def plaintext_fields(plaintext, *, elide: int = 16) -> tuple[bytes, tuple[Field,
                             elide if len(value) > elide else None, group=name))
         position += len(value)
     return data, tuple(fields)
+
+
+_CRLF = b"\r\n"
+
+
+def _quoted(line: bytes) -> str:
+    text = line.decode("ascii", "backslashreplace")
+    return f"“{text}”, then CR LF" if text else "CR LF"
+
+
+def http_fields(content: bytes, *, elide: int = 16) -> tuple[Field, ...]:
+    """An HTTP/1.x message's head line by line, then its body, as labelled fields.
+
+    Each line keeps its CR LF; its meaning quotes the text, so the reader
+    can match the hex to the characters.  The request line is split into
+    method, target and version.  The body, if any, is shortened to
+    *elide* bytes.  This only splits lines: parsing HTTP is
+    :mod:`tlsdoc.http`'s job.
+
+    Raises:
+        ValueError: *content* does not start with a printable HTTP/1.x head
+            ended by an empty line.
+
+    >>> fields = http_fields(b"GET / HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n")
+    >>> [(f.start, f.end, f.label) for f in fields]
+    [(0, 16, 'request line'), (16, 25, 'header Host'), (25, 27, 'empty line')]
+    >>> fields[0].meaning
+    '“GET / HTTP/1.1”, then CR LF: method GET, target /, version HTTP/1.1'
+    """
+    end = content.find(_CRLF + _CRLF)
+    head = content[: end + 2] if end >= 0 else b""
+    if end < 0 or not all(0x20 <= b < 0x7F or b in (0x09, 0x0D, 0x0A) for b in head):
+        raise ValueError("not an HTTP/1.x message (no printable head ended by an empty line)")
+    fields = []
+    position = 0
+    for number, line in enumerate(head.split(_CRLF)[:-1]):
+        stop = position + len(line) + 2
+        parts = line.decode("ascii").split(" ")
+        if number == 0:
+            if line.startswith(b"HTTP/"):
+                label, meaning = "status line", _quoted(line) + (
+                    f": version {parts[0]}, status {parts[1]}, reason “{' '.join(parts[2:])}”"
+                    if len(parts) >= 2 else "")
+            else:
+                label, meaning = "request line", _quoted(line) + (
+                    f": method {parts[0]}, target {parts[1]}, version {parts[2]}"
+                    if len(parts) == 3 else "")
+        else:
+            name = line.split(b":", 1)[0].decode("ascii").strip()
+            label, meaning = f"header {name}", _quoted(line)
+        fields.append(Field(position, stop, label, meaning, group=label))
+        position = stop
+    fields.append(Field(position, position + 2, "empty line",
+                        "CR LF: the end of the header section", group="empty line"))
+    position += 2
+    if position < len(content):
+        body = len(content) - position
+        fields.append(Field(position, len(content), "body", f"{body} bytes",
+                            elide if body > elide else None, group="body"))
+    return tuple(fields)
