@@ -52,7 +52,7 @@ import hashlib
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 from tlsdoc.errors import DecodeError, TlsdocError, TruncatedError
 from tlsdoc.records import FramesFor, Record, RecordStream
@@ -1039,13 +1039,62 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
         decoder = EXTENSION_DECODERS.get(type_) if isinstance(type_, ExtensionType) else None
         value = None
         if decoder is not None:
+            if raw_type in _SAME_BYTES_SAME_VALUE:
+                key = (where, raw_type, bytes(body.data[body.pos : body.end]))
+                known = _decoded_before.get(key)
+                if known is not None:
+                    cls, fields = known
+                    out.append(cls(type=type_, span=span, **fields))
+                    continue
             value = decoder(body, where, type_, span)
             if value is not None:
                 body.done()
+                if raw_type in _SAME_BYTES_SAME_VALUE:
+                    _remember(key, value)
         if value is None:
             value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
         out.append(value)
     return tuple(out)
+
+
+# Extensions whose decoded value is a function of their bytes and of the
+# message they sit in, with no span inside but their own.  Clients send the
+# same ones connection after connection (supported_groups,
+# signature_algorithms, ALPN, ...), so each distinct (message, type, bytes)
+# is decoded once and later copies are rebuilt from its fields with their
+# own span: a ClientHello decodes in half the time.  server_name, key_share
+# and pre_shared_key hold spans of their own entries and are always decoded.
+_SAME_BYTES_SAME_VALUE: frozenset[int] = frozenset(
+    int(t)
+    for t in (
+        ExtensionType.supported_groups,
+        ExtensionType.ec_point_formats,
+        ExtensionType.signature_algorithms,
+        ExtensionType.signature_algorithms_cert,
+        ExtensionType.application_layer_protocol_negotiation,
+        ExtensionType.status_request,
+        ExtensionType.supported_versions,
+        ExtensionType.psk_key_exchange_modes,
+        ExtensionType.early_data,
+        ExtensionType.cookie,
+        ExtensionType.extended_master_secret,
+        ExtensionType.encrypt_then_mac,
+        ExtensionType.post_handshake_auth,
+        ExtensionType.session_ticket,
+        ExtensionType.renegotiation_info,
+        ExtensionType.record_size_limit,
+        ExtensionType.padding,
+    )
+)
+_decoded_before: dict[tuple[str, int, bytes], tuple[type, dict]] = {}
+_DECODED_BEFORE_MAX = 1024
+
+
+def _remember(key: tuple[str, int, bytes], value: Extension) -> None:
+    if len(_decoded_before) >= _DECODED_BEFORE_MAX:
+        _decoded_before.clear()
+    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.name not in ("type", "span")}
+    _decoded_before[key] = (type(value), fields)
 
 
 # ===========================================================================
@@ -1329,9 +1378,12 @@ def message_name(msg_type: HandshakeType | int) -> str:
 # ===========================================================================
 
 
-@dataclass(frozen=True, slots=True)
-class _Piece:
-    """Bytes [msg_start, msg_start+length) of a message came from stream [stream_start, ...)."""
+class _Piece(NamedTuple):
+    """Bytes [msg_start, msg_start+length) of a message came from stream [stream_start, ...).
+
+    (A named tuple: private, several per message, and cheaper to build than
+    a frozen dataclass.)
+    """
 
     msg_start: int
     stream_start: int
@@ -1434,6 +1486,8 @@ class HandshakeReassembler:
         if stream_offset is None:
             stream_offset = self._next_offset
         self._next_offset = stream_offset + len(fragment)
+        if not self._buffer and fragment:
+            return self._feed_fresh(fragment, stream_offset, record)
         if fragment:
             self._pieces.append(_Piece(len(self._buffer), stream_offset, len(fragment), record))
             self._buffer += fragment
@@ -1444,6 +1498,35 @@ class HandshakeReassembler:
             if len(self._buffer) < total:
                 break
             out.append(self._take(total))
+        return tuple(out)
+
+    def _feed_fresh(self, fragment: bytes, stream_offset: int, record: int | None) -> tuple[RawHandshake, ...]:
+        # Nothing pending: the whole messages in this fragment (the usual
+        # case: one record, one or more messages) are cut from it directly,
+        # without going through the buffer.  The pieces are those _take
+        # would make; only a trailing partial message is buffered.
+        out = []
+        pos = 0
+        size = len(fragment)
+        while size - pos >= HANDSHAKE_HEADER_LENGTH:
+            total = HANDSHAKE_HEADER_LENGTH + int.from_bytes(fragment[pos + 1 : pos + 4], "big")
+            if size - pos < total:
+                break
+            start = stream_offset + pos
+            data = bytes(fragment[pos : pos + total])
+            out.append(RawHandshake(
+                msg_type=lookup(HandshakeType, data[0]),
+                length=total - HANDSHAKE_HEADER_LENGTH,
+                data=data,
+                span=Span(self.direction, start, start + total, self._frames(start, start + total)),
+                records=() if record is None else (record,),
+                pieces=(_Piece(0, start, total, record),),
+                _frames_for=self.frames_for,
+            ))
+            pos += total
+        if pos < size:
+            self._pieces.append(_Piece(0, stream_offset + pos, size - pos, record))
+            self._buffer += fragment[pos:]
         return tuple(out)
 
     def _take(self, total: int) -> RawHandshake:
@@ -1904,19 +1987,22 @@ def _unpack(source: RecordStream | Sequence[Record]) -> tuple[tuple[Record, ...]
     return records, _frames_from_records(records), direction
 
 
-@dataclass
 class _DirectionState:
     """Mutable scratch for one direction while parse_handshake walks its records."""
 
-    direction: Direction
-    records: tuple[Record, ...]
-    frames_for: FramesFor
-    raws: list[tuple[int, RawHandshake]] = field(default_factory=list)  # (position, raw)
-    entries: list[tuple[int, HandshakeEntry]] = field(default_factory=list)  # (position, encrypted entry)
-    alerts: list[AlertEntry] = field(default_factory=list)
-    ccs: list[int] = field(default_factory=list)
-    encrypted: list[int] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("direction", "records", "frames_for", "raws", "entries", "alerts", "ccs", "encrypted",
+                 "warnings")
+
+    def __init__(self, direction: Direction, records: tuple[Record, ...], frames_for: FramesFor) -> None:
+        self.direction = direction
+        self.records = records
+        self.frames_for = frames_for
+        self.raws: list[tuple[int, RawHandshake]] = []  # (position, raw)
+        self.entries: list[tuple[int, HandshakeEntry]] = []  # (position, encrypted entry)
+        self.alerts: list[AlertEntry] = []
+        self.ccs: list[int] = []
+        self.encrypted: list[int] = []
+        self.warnings: list[str] = []
 
 
 def _warn(state: _DirectionState, message: str, *, offset: int | None, record: int | None,

@@ -237,6 +237,9 @@ def _new_record(index, content_type, legacy_version, length, fragment, span, hea
 
 # type u8, legacy_record_version u16, length u16
 _HEADER = struct.Struct(">BHH")
+# lookup(ContentType / ProtocolVersion, value) as plain dict gets, for the loop
+_CONTENT_TYPE_MEMBERS = {int(t): t for t in ContentType}
+_VERSION_MEMBERS = {int(v): v for v in ProtocolVersion}
 
 
 def is_sslv2_client_hello(data: bytes) -> bool:
@@ -343,6 +346,8 @@ def parse_records(
         )
     size = len(data)
     unpack = _HEADER.unpack_from
+    content_types = _CONTENT_TYPE_MEMBERS.get
+    versions = _VERSION_MEMBERS.get
     while pos < size:
         index = len(records)
         if size - pos >= HEADER_LENGTH:
@@ -356,15 +361,20 @@ def parse_records(
                 and length <= MAX_FRAGMENT_LENGTH
                 and end <= size
             ):
+                frames = tuple(frames_for(pos, end))
+                # The header's bytes are some of the record's: when one frame
+                # carried the whole record (or none is known), it carried
+                # the header too, and frames_for need not be asked again.
+                header_frames = frames if len(frames) < 2 else tuple(frames_for(pos, pos + HEADER_LENGTH))
                 records.append(
                     _new_record(
                         index,
-                        lookup(ContentType, ctype),
-                        lookup(ProtocolVersion, version),
+                        content_types(ctype, ctype),
+                        versions(version, version),
                         length,
                         data[pos + HEADER_LENGTH : end],
-                        _new_span(direction, pos, end, tuple(frames_for(pos, end))),
-                        _new_span(direction, pos, pos + HEADER_LENGTH, tuple(frames_for(pos, pos + HEADER_LENGTH))),
+                        _new_span(direction, pos, end, frames),
+                        _new_span(direction, pos, pos + HEADER_LENGTH, header_frames),
                     )
                 )
                 pos = end

@@ -437,13 +437,18 @@ class _Half:
         cut = len(starts)  # chunks kept in data
         pos = base
         prev_frame = self.syn_frame
-        for k in range(len(starts)):
-            if starts[k] > pos:
-                gaps.append(Gap(pos - base, starts[k] - pos, prev_frame))
-                if cut == len(starts):
-                    cut = k
-            pos = ends[k]
-            prev_frame = frames[k]
+        if starts and starts[0] == base and starts[1:] == ends[:-1]:
+            # no hole between the chunks (the usual case): compared at C speed
+            pos = ends[-1]
+            prev_frame = frames[-1]
+        else:
+            for k in range(len(starts)):
+                if starts[k] > pos:
+                    gaps.append(Gap(pos - base, starts[k] - pos, prev_frame))
+                    if cut == len(starts):
+                        cut = k
+                pos = ends[k]
+                prev_frame = frames[k]
         announced = self.max_end
         if self.fin_u is not None and (announced is None or self.fin_u > announced):
             announced = self.fin_u
@@ -463,8 +468,9 @@ class _Half:
                 f"{where()}: {g.length} byte(s) missing at offset {g.offset} ({after}){more}; "
                 f"the stream stops there{tail}"
             )
-        starts, ends, frames, datas = starts[:cut], ends[:cut], frames[:cut], datas[:cut]
-        if base is not None and base:
+        if cut < len(starts):
+            starts, ends, frames, datas = starts[:cut], ends[:cut], frames[:cut], datas[:cut]
+        if base:  # offsets relative to the stream start
             starts = [v - base for v in starts]
             ends = [v - base for v in ends]
         return Stream(
