@@ -116,6 +116,10 @@ latex_documents = [
 latex_elements = {
     "sphinxsetup": "verbatimforcewraps",  # long hex lines wrap instead of running off the page
     "papersize": "a4paper",
+    # Figures (the ladders) stay where the chapter puts them, next to the text
+    # that talks about them, instead of floating to the next page top
+    # ("H" is the float package's "here, definitely"; sphinx.sty loads float).
+    "figure_align": "H",
     # Sphinx's xelatex defaults (GNU FreeFont), except the monospace font:
     # FreeMono lacks the ✓ ✗ marks of `tlsdoc verify`; DejaVu Sans Mono
     # (Debian fonts-dejavu-core) has them, the box drawing and the arrows.

@@ -156,8 +156,8 @@ def test_keylog_lines_and_table_shorten_hex_and_say_where_keys_are():
     table = keylog_table(entries, {bytes(range(32)): "the ClientHello, frame 4"})
     assert table.columns == ("line", "label", "looked up by", "secret", "what it is")
     assert [row[0] for row in table.rows] == ["1", "2", "4"]
-    assert table.rows[0][2] == "encrypted premaster 00010203… (8 bytes): not in this capture"
-    assert table.rows[1][2] == "client random 00010203… (32 bytes): the ClientHello, frame 4"
+    assert table.rows[0][2] == "00010203… (8 bytes), the encrypted premaster: not in this capture"
+    assert table.rows[1][2] == "00010203… (32 bytes), the client random: the ClientHello, frame 4"
     assert table.rows[1][3] == "abababab… (48 bytes)"
     assert table.rows[1][4].startswith("TLS 1.2 master_secret")
     assert table.rows[2][4] == "a label tlsdoc does not use"

@@ -417,6 +417,11 @@ def test_latex_gets_a_table_and_a_converted_figure(tmp_path):
         ```{tls-ladder} tls13
         :frames: 1-3
         ```
+
+        ```{tls-ladder} tls12-rsa
+        :frames: 1-3
+        :compact:
+        ```
         """}, builder="latex", extensions=("sphinxcontrib.rsvgconverter",))
     assert warnings == ""
     (tex_file,) = out.glob("*.tex")
@@ -427,11 +432,14 @@ def test_latex_gets_a_table_and_a_converted_figure(tmp_path):
     assert "timestamps" not in tex.lower() or "TIMESTAMPS" in tex
     # The ladder's data: URI was extracted to a file LaTeX can include.
     assert "\\sphinxincludegraphics" in tex and "data:image" not in tex
+    # A compact ladder (one of a side-by-side pair in HTML) is drawn narrower in the PDF.
+    assert tex.count("\\sphinxincludegraphics[width=0.600\\linewidth]") == 1, tex
     assert list(out.glob("*.pdf")), "rsvg-convert made no PDF of the ladder"
 
 
 def test_extension_is_parallel_safe():
     app = NS(add_config_value=lambda *a, **k: None, add_role=lambda *a: None,
-             add_directive=lambda *a: None, connect=lambda *a, **k: None)
+             add_directive=lambda *a: None, connect=lambda *a, **k: None,
+             add_post_transform=lambda *a: None)
     meta = sphinxext.setup(app)
     assert meta["parallel_read_safe"] and meta["parallel_write_safe"]

@@ -175,6 +175,7 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 import tlsdoc
@@ -620,7 +621,8 @@ def ladder_figure(drawing: ladder.Ladder, caption: str = "", *, compact: bool = 
     svg = ladder.svg(drawing, compact=compact).encode("utf-8")
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     figure = nodes.figure(classes=["tlsdoc-ladder"])
-    figure += nodes.image(uri=uri, alt=drawing.title, classes=["tlsdoc-ladder"])
+    classes = ["tlsdoc-ladder"] + (["tlsdoc-compact"] if compact else [])
+    figure += nodes.image(uri=uri, alt=drawing.title, classes=classes)
     if caption:
         figure += nodes.caption(caption, caption)
     return figure
@@ -629,6 +631,23 @@ def ladder_figure(drawing: ladder.Ladder, caption: str = "", *, compact: bool = 
 # ---------------------------------------------------------------------------
 # Roles and directives
 # ---------------------------------------------------------------------------
+
+
+#: How wide a compact ladder is drawn in the PDF, where the two of a pair stand
+#: one above the other: the same text size as a full ladder, not a page each.
+COMPACT_LATEX_WIDTH = "60%"
+
+
+class _CompactLaddersInLatex(SphinxPostTransform):
+    """In the PDF, draw compact ladders narrower than the text (see :data:`COMPACT_LATEX_WIDTH`)."""
+
+    default_priority = 200
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for image in self.document.findall(nodes.image):
+            if "tlsdoc-compact" in image["classes"] and "width" not in image:
+                image["width"] = COMPACT_LATEX_WIDTH
 
 
 def _note_dependencies(env, paths) -> None:
@@ -1579,6 +1598,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tls-keylog", TlsKeylog)
     app.add_directive("tls-cli-help", TlsCliHelp)
     app.add_directive("tls-api", TlsApi)
+    app.add_post_transform(_CompactLaddersInLatex)
     return {
         "version": tlsdoc.__version__,
         "env_version": 1,

@@ -17,6 +17,7 @@ Never imports sphinx or docutils.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -46,6 +47,7 @@ __all__ = [
     "suite_parts",
     "cipher_suites_table",
     "certificates_table",
+    "breakable_hex",
     "checks_table",
     "recap_table",
 ]
@@ -282,12 +284,12 @@ def keylog_table(entries, keys=None, *, shown: int = 4) -> Table:
         rows.append((
             str(e.line),
             e.label,
-            f"{looked_up} {short_hex(e.key, shown)} ({len(e.key)} bytes): {where}",
+            f"{short_hex(e.key, shown)} ({len(e.key)} bytes), the {looked_up}: {where}",
             f"{short_hex(e.secret, shown)} ({len(e.secret)} bytes)",
             KEYLOG_LABELS.get(e.label, "a label tlsdoc does not use"),
         ))
     return Table(("line", "label", "looked up by", "secret", "what it is"), tuple(rows),
-                 (1, 4, 4, 3, 5))
+                 (1, 5, 5, 3, 6))
 
 
 def _label(value) -> str:
@@ -486,9 +488,32 @@ def certificates_table(certificate_list) -> Table:
 _MARK = {"passed": "✓ passed", "failed": "✗ failed", "not possible": "– not possible"}
 
 
+_LONG_HEX = re.compile(r"\b[0-9a-f]{17,}\b")
+
+
+def breakable_hex(text: str, group: int = 8) -> str:
+    """Long hex runs in *text* split into groups of *group* digits, so a line may break between them.
+
+    A 64-digit verify_data is one word: too wide for a table column in the
+    PDF, where LaTeX cannot break it.  Nothing is left out.
+
+    >>> breakable_hex("verify_data 00112233445566778899aabbccddeeff ok")
+    'verify_data 00112233 44556677 8899aabb ccddeeff ok'
+    >>> breakable_hex("short 0011223344556677")
+    'short 0011223344556677'
+    """
+    return _LONG_HEX.sub(
+        lambda m: " ".join(m[0][i : i + group] for i in range(0, len(m[0]), group)), text)
+
+
 def checks_table(results) -> Table:
-    """Check results (:class:`tlsdoc.checks.CheckResult`): name, outcome, why."""
-    rows = tuple((r.name, _MARK.get(str(r.status), str(r.status)), r.detail) for r in results)
+    """Check results (:class:`tlsdoc.checks.CheckResult`): name, outcome, why.
+
+    Long hex values in the detail (a Finished's verify_data) are split
+    into groups of 8 digits (:func:`breakable_hex`), so they wrap.
+    """
+    rows = tuple((r.name, _MARK.get(str(r.status), str(r.status)), breakable_hex(r.detail))
+                 for r in results)
     return Table(("check", "result", "detail"), rows, (2, 2, 7))
 
 
