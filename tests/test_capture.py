@@ -29,6 +29,7 @@ from tlsdoc.capture import (
     TcpOptionKind,
     decode_segment,
     open_capture,
+    read_blocks,
     read_bytes,
     read_frames,
     read_segments,
@@ -348,6 +349,14 @@ def test_open_capture_and_read_bytes(tmp_path):
         read_bytes(tmp_path / "nope.log")
     with pytest.raises(CaptureError, match="directory"):
         read_bytes(tmp_path)
+    # read_blocks: the same bytes in pieces; a missing file fails at the call
+    k.write_bytes(bytes(range(256)) * 10)
+    blocks = list(read_blocks(k, size=1000))
+    assert [len(b) for b in blocks] == [1000, 1000, 560] and b"".join(blocks) == k.read_bytes()
+    with pytest.raises(CaptureError, match="no such file"):
+        read_blocks(tmp_path / "nope.log")
+    with pytest.raises(CaptureError, match="directory"):
+        read_blocks(tmp_path)
 
 
 # -- decoding IP and TCP -------------------------------------------------------

@@ -169,3 +169,39 @@ def test_arbitrary_bytes_raise_only_key_material_errors(data):
         pass
     lenient = kl.parse_keylog(data, strict=False)
     assert all(isinstance(w, str) for w in lenient.warnings)
+
+
+@settings(max_examples=100, deadline=None)
+@given(entries=entries, cuts=st.lists(st.integers(0, 2000), max_size=6),
+       bom=st.booleans(), bad=st.booleans())
+def test_pieces_parse_like_the_whole(entries, cuts, bom, bad):
+    # parse_keylog also takes the file in pieces (analysis reads a key log
+    # block by block): any cut gives the same entries, warnings and locations.
+    lines = [line(label, random, bytes([fill]) * (48 if label == "CLIENT_RANDOM" else size))
+             for label, random, size, fill in entries]
+    if bad:
+        lines.insert(len(lines) // 2, b"CLIENT_RANDOM " + CR1.hex().encode() + b" zz")
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"\r\n".join([b"# header", *lines]) + b"\n"
+    points = sorted({min(c, len(data)) for c in cuts})
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)])]
+    whole = kl.parse_keylog(data, strict=False)
+    cut = kl.parse_keylog(iter(pieces), strict=False)
+    assert tuple(cut.entries) == tuple(whole.entries)
+    assert cut.warnings == whole.warnings
+    assert len(cut) == len(whole) == len(lines) - bad
+
+
+def test_entries_are_made_when_read():
+    # A big key log is kept packed: len() needs no entries; reading them gives
+    # the file's lines in order, duplicates included.
+    data = b"\n".join([line("CLIENT_RANDOM", CR1, MASTER), line("SERVER_TRAFFIC_SECRET_0", CR1, S32),
+                       line("CLIENT_RANDOM", CR2, MASTER), line("CLIENT_RANDOM", CR1, MASTER)])
+    log = kl.parse_keylog(data)
+    assert len(log.entries) == 4 and bool(log.entries)
+    assert [(e.label, e.key, e.line) for e in log.entries] == [
+        ("CLIENT_RANDOM", CR1, 1), ("SERVER_TRAFFIC_SECRET_0", CR1, 2), ("CLIENT_RANDOM", CR2, 3),
+        ("CLIENT_RANDOM", CR1, 4)]
+    assert log.entries[-1].line == 4
+    assert log.entry("SERVER_TRAFFIC_SECRET_0", CR1).line == 2
+    rebuilt = kl.KeyLog(source="again", entries=tuple(log.entries))
+    assert tuple(rebuilt.entries) == tuple(log.entries) and rebuilt.secret("CLIENT_RANDOM", CR2) == MASTER

@@ -20,7 +20,8 @@ Two entry points:
   caches it per process (the Sphinx extension and the tests use it).
 
 Key material (a key log, server RSA keys, a CA bundle) is read once, before
-the first connection, through :func:`tlsdoc.capture.read_bytes`; it only
+the first connection, through :func:`tlsdoc.capture.read_bytes` (a key
+log block by block, :func:`tlsdoc.capture.read_blocks`); it only
 adds decrypted views: parsing never needs keys.
 
 Problems that still allow a partial result become located warnings; a
@@ -174,8 +175,9 @@ def load_key_material(
     warnings: list[str] = []
     if keylog is not None:
         name = os.fspath(keylog)
-        data = capture.read_bytes(name)
-        parsed = parse_keylog(data, source=name, strict=False)
+        # block by block: a key log grows with its capture, and held whole
+        # (with its parse) it was what made memory grow with the file
+        parsed = parse_keylog(capture.read_blocks(name), source=name, strict=False)
         if not parsed.entries and parsed.warnings:
             raise KeyMaterialError(f"{name}: not an NSS key log ({parsed.warnings[0]})")
         warnings.extend(parsed.warnings[:MAX_KEYLOG_WARNINGS])

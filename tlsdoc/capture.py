@@ -74,6 +74,7 @@ __all__ = [
     "read_segments",
     "decode_segment",
     "read_bytes",
+    "read_blocks",
     "SUPPORTED_LINKTYPES",
     "FIN",
     "SYN",
@@ -701,6 +702,32 @@ def open_capture(path: str | os.PathLike) -> Capture:
         f.close()
         raise
     return Capture(p, os.path.basename(p), fmt, f)
+
+
+def read_blocks(path: str | os.PathLike, size: int = 1 << 20) -> Iterator[bytes]:
+    """The content of a sidecar file in consecutive blocks of *size* bytes.
+
+    For a file that may be big and is parsed as it is read (a key log grows
+    with its capture), so it is never held whole.  The file is opened by
+    the call itself.
+
+    Raises:
+        CaptureError: the file is missing, a directory or unreadable.
+    """
+    f = _open(path, "file")
+
+    def blocks() -> Iterator[bytes]:
+        with f:
+            while True:
+                try:
+                    block = f.read(size)
+                except OSError as exc:
+                    raise CaptureError(f"{os.fspath(path)}: cannot read ({exc.strerror or exc})") from None
+                if not block:
+                    return
+                yield block
+
+    return blocks()
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:

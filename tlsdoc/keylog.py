@@ -37,6 +37,8 @@ caller hands it bytes).
 from __future__ import annotations
 
 import re
+import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tlsdoc.errors import KeyMaterialError
@@ -109,6 +111,109 @@ class KeyLogEntry:
     line: int
 
 
+class _Lines:
+    """The parsed lines, compactly: what a big key log costs in memory.
+
+    A key log grows with its capture (five lines per TLS 1.3 connection);
+    one :class:`KeyLogEntry` per line with a ``(label, key)`` index cost
+    about 540 bytes a line.  Here each key (client random, or RSA prefix)
+    maps to one ``bytes`` holding its lines one after the other, each as
+    label number (u16), line number (u32), secret length (u8), secret:
+    about 70 bytes a line.  Entries are made when asked for.
+    """
+
+    __slots__ = ("by_key", "labels", "label_ids", "count")
+
+    def __init__(self) -> None:
+        self.by_key: dict[bytes, bytes] = {}
+        self.labels: list[str] = []
+        self.label_ids: dict[str, int] = {}
+        self.count = 0
+
+    def add(self, label: str, key: bytes, secret: bytes, line: int) -> None:
+        label_id = self.label_ids.get(label)
+        if label_id is None:
+            label_id = self.label_ids[label] = len(self.labels)
+            self.labels.append(label)
+        record = _RECORD_HEAD.pack(label_id, line, len(secret)) + secret
+        self.by_key[key] = self.by_key.get(key, b"") + record
+        self.count += 1
+
+    def first(self, label: str, key: bytes) -> KeyLogEntry | None:
+        """The first line giving (*label*, *key*), or None."""
+        label_id = self.label_ids.get(label)
+        packed = self.by_key.get(key)
+        if label_id is None or packed is None:
+            return None
+        pos = 0
+        while pos < len(packed):  # (a loop, not _records(): this runs per line parsed)
+            lid, line, length = _RECORD_HEAD.unpack_from(packed, pos)
+            pos += _RECORD_HEAD.size
+            if lid == label_id:
+                return KeyLogEntry(label=label, key=key, secret=packed[pos : pos + length], line=line)
+            pos += length
+        return None
+
+    def for_key(self, key: bytes) -> list[KeyLogEntry]:
+        labels = self.labels
+        return [KeyLogEntry(label=labels[lid], key=key, secret=secret, line=line)
+                for lid, line, secret in _records(self.by_key.get(key, b""))]
+
+    def in_file_order(self) -> tuple[KeyLogEntry, ...]:
+        entries = [e for key in self.by_key for e in self.for_key(key)]
+        entries.sort(key=lambda e: e.line)
+        return tuple(entries)
+
+
+_RECORD_HEAD = struct.Struct(">HIB")  # label number, line number, secret length
+
+
+def _records(packed: bytes):
+    """(label number, line, secret) for each line packed by _Lines.add, in file order."""
+    pos = 0
+    while pos < len(packed):
+        label_id, line, length = _RECORD_HEAD.unpack_from(packed, pos)
+        pos += _RECORD_HEAD.size
+        yield label_id, line, packed[pos : pos + length]
+        pos += length
+
+
+class _Entries(Sequence):
+    """KeyLog.entries: the lines in file order, made into KeyLogEntry values when read.
+
+    ``len()`` and truth need no entries at all; iterating or indexing makes
+    them all once (a big key log is usually only looked up by key).
+    """
+
+    __slots__ = ("_lines", "_made")
+
+    def __init__(self, lines: _Lines) -> None:
+        self._lines = lines
+        self._made: tuple[KeyLogEntry, ...] | None = None
+
+    def _all(self) -> tuple[KeyLogEntry, ...]:
+        if self._made is None:
+            self._made = self._lines.in_file_order()
+        return self._made
+
+    def __len__(self) -> int:
+        return self._lines.count
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} key log entries>"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KeyLog:
     """Every entry of a key log, indexed by (label, key).
@@ -119,30 +224,36 @@ class KeyLog:
 
     Attributes:
         source: name used in messages (usually the file name).
-        entries: the entries in file order (duplicates included).
+        entries: the entries in file order (duplicates included), a
+            sequence of :class:`KeyLogEntry` made on first use (the lines
+            are kept packed; see ``_Lines``).
         warnings: located one-line messages about lines that were skipped
             (lenient mode) or conflicted.
     """
 
     source: str
-    entries: tuple[KeyLogEntry, ...]
+    entries: Sequence[KeyLogEntry]
     warnings: tuple[str, ...] = ()
-    _index: dict[tuple[str, bytes], KeyLogEntry] = field(
+    _lines: _Lines = field(
         init=False, repr=False, compare=False, hash=False, default=None  # type: ignore[assignment]
     )
 
     def __post_init__(self) -> None:
-        index: dict[tuple[str, bytes], KeyLogEntry] = {}
-        for entry in self.entries:
-            index.setdefault((entry.label, entry.key), entry)
-        object.__setattr__(self, "_index", index)
+        if isinstance(self.entries, _Entries):
+            lines = self.entries._lines
+        else:  # made from entries directly: pack them
+            lines = _Lines()
+            for entry in self.entries:
+                lines.add(entry.label, entry.key, entry.secret, entry.line)
+            object.__setattr__(self, "entries", _Entries(lines))
+        object.__setattr__(self, "_lines", lines)
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def entry(self, label: str, key: bytes) -> KeyLogEntry | None:
         """The entry for (*label*, *key*), with its line number, or None."""
-        return self._index.get((label, bytes(key)))
+        return self._lines.first(label, bytes(key))
 
     def secret(self, label: str, client_random: bytes) -> bytes | None:
         """The secret logged under *label* for the connection *client_random*.
@@ -152,7 +263,7 @@ class KeyLog:
                 :data:`SERVER_HANDSHAKE_TRAFFIC_SECRET`.
             client_random: the 32-byte ClientHello.random (RFC 8446 §4.1.2).
         """
-        entry = self._index.get((label, bytes(client_random)))
+        entry = self._lines.first(label, bytes(client_random))
         return entry.secret if entry else None
 
     def rsa_premaster(self, encrypted_premaster: bytes) -> bytes | None:
@@ -163,13 +274,15 @@ class KeyLog:
                 §7.4.7.1) as sent, or just its first 8 bytes; the key log
                 keys ``RSA`` lines by those 8 bytes.
         """
-        entry = self._index.get((RSA, bytes(encrypted_premaster[:8])))
+        entry = self._lines.first(RSA, bytes(encrypted_premaster[:8]))
         return entry.secret if entry else None
 
     def secrets_for(self, client_random: bytes) -> dict[str, bytes]:
         """Every secret logged for one connection: label → secret."""
-        key = bytes(client_random)
-        return {label: e.secret for (label, k), e in self._index.items() if k == key}
+        out: dict[str, bytes] = {}
+        for entry in self._lines.for_key(bytes(client_random)):
+            out.setdefault(entry.label, entry.secret)
+        return out
 
     def client_randoms(self) -> tuple[bytes, ...]:
         """The distinct client randoms that have at least one line, in file order."""
@@ -180,7 +293,13 @@ class KeyLog:
         return tuple(seen)
 
 
-def parse_keylog(data: bytes, *, source: str = "keylog", strict: bool = True) -> KeyLog:
+# One well-formed line, the common case, checked in one match (anything else
+# goes through _parse_line, which says what is wrong).
+# (An odd number of hex digits makes bytes.fromhex raise: that line too.)
+_FAST_LINE = re.compile(rb"([A-Z][A-Z0-9_]*)[ \t]+([0-9A-Fa-f]+)[ \t]+([0-9A-Fa-f]+)")
+
+
+def parse_keylog(data: bytes | Iterable[bytes], *, source: str = "keylog", strict: bool = True) -> KeyLog:
     """Parse an NSS key log (``SSLKEYLOGFILE``).
 
     Lines end in LF or CRLF; a UTF-8 byte-order mark at the start is
@@ -189,7 +308,9 @@ def parse_keylog(data: bytes, *, source: str = "keylog", strict: bool = True) ->
     lengths checked (see the module docstring); unknown labels are kept.
 
     Args:
-        data: the whole key log.
+        data: the whole key log, or its bytes in consecutive pieces (any
+            cut; e.g. a file read block by block, so that a big key log is
+            never held whole).
         source: name for messages, e.g. ``"tls13.keylog"``.
         strict: raise on the first malformed line (default); when False,
             skip malformed lines and describe each in :attr:`KeyLog.warnings`.
@@ -201,43 +322,87 @@ def parse_keylog(data: bytes, *, source: str = "keylog", strict: bool = True) ->
         KeyMaterialError: (strict mode) a malformed line; ``field`` is
             ``"line N"`` and ``offset`` the byte offset where the line starts.
     """
-    entries: list[KeyLogEntry] = []
-    warnings: list[str] = []
-    seen: dict[tuple[str, bytes], KeyLogEntry] = {}
-    offset = 0
-    if data.startswith(b"\xef\xbb\xbf"):
-        offset = 3
-    for number, raw in enumerate(data[offset:].split(b"\n"), start=1):
-        line_offset = offset
-        offset += len(raw) + 1
-        text = raw.rstrip(b"\r")
-        stripped = text.strip(b" \t")
+    parser = _Parser(source, strict)
+    for piece in ((data,) if isinstance(data, (bytes, bytearray, memoryview)) else data):
+        parser.feed(bytes(piece))
+    return parser.finish()
+
+
+class _Parser:
+    """parse_keylog's state: lines are taken as their newline arrives."""
+
+    def __init__(self, source: str, strict: bool) -> None:
+        self.source = source
+        self.strict = strict
+        self.lines = _Lines()
+        self.warnings: list[str] = []
+        self.pending = b""  # the start of a line whose newline has not come yet
+        self.offset = 0  # file offset of pending[0]
+        self.number = 0  # lines taken so far
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.pending + chunk if self.pending else chunk
+        start = 0
+        # Line by line with find() rather than split(): no list of lines is
+        # made (for a big key log that list alone held more than the file).
+        while True:
+            newline = data.find(b"\n", start)
+            if newline < 0:
+                break
+            self.line(data[start:newline], self.offset + start)
+            start = newline + 1
+        self.pending = data[start:]
+        self.offset += start
+
+    def finish(self) -> KeyLog:
+        self.line(self.pending, self.offset)  # the last line (empty after a final newline)
+        return KeyLog(source=self.source, entries=_Entries(self.lines), warnings=tuple(self.warnings))
+
+    def line(self, raw: bytes, line_offset: int) -> None:
+        self.number += 1
+        number = self.number
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark
+            raw = raw[3:]
+            line_offset += 3
+        stripped = raw.rstrip(b"\r").strip(b" \t")
         if not stripped or stripped.startswith(b"#"):
-            continue
-        try:
-            entry = _parse_line(stripped, number, line_offset, source)
-        except KeyMaterialError as err:
-            if strict:
-                raise
-            warnings.append(str(err))
-            continue
-        previous = seen.get((entry.label, entry.key))
-        if previous is None:
-            seen[(entry.label, entry.key)] = entry
-        elif previous.secret != entry.secret:
-            warnings.append(
+            return
+        entry = None
+        match = _FAST_LINE.fullmatch(stripped)
+        if match is not None:
+            label = match[1].decode("ascii")
+            try:
+                key, secret = bytes.fromhex(match[2].decode("ascii")), bytes.fromhex(match[3].decode("ascii"))
+            except ValueError:
+                pass  # odd length
+            else:
+                shape = _SHAPES.get(label)
+                if shape is None or (len(key) in shape[0] and len(secret) in shape[1]):
+                    entry = (label, key, secret)
+        if entry is None:  # the careful path: it says what is wrong
+            try:
+                parsed = _parse_line(stripped, number, line_offset, self.source)
+            except KeyMaterialError as err:
+                if self.strict:
+                    raise
+                self.warnings.append(str(err))
+                return
+            entry = (parsed.label, parsed.key, parsed.secret)
+        label, key, secret = entry
+        previous = self.lines.first(label, key)
+        if previous is not None and previous.secret != secret:
+            self.warnings.append(
                 str(
                     KeyMaterialError(
-                        f"{entry.label} for {entry.key.hex()} conflicts with line "
+                        f"{label} for {key.hex()} conflicts with line "
                         f"{previous.line}; keeping line {previous.line}",
-                        capture=source,
+                        capture=self.source,
                         offset=line_offset,
                         field=f"line {number}",
                     )
                 )
             )
-        entries.append(entry)
-    return KeyLog(source=source, entries=tuple(entries), warnings=tuple(warnings))
+        self.lines.add(label, key, secret, number)
 
 
 def _parse_line(text: bytes, number: int, line_offset: int, source: str) -> KeyLogEntry:
