@@ -39,18 +39,30 @@ Exit status:
 A :class:`~tlsdoc.errors.TlsdocError` becomes one line ``tlsdoc: error: …``
 on stderr, never a traceback; anything else is a bug and keeps its
 traceback.  ``argparse`` and ``print`` live here and nowhere else.
+
+Big captures (:data:`PARALLEL_MIN_BYTES` and more) are analysed by worker
+processes when CPUs are idle: one per idle CPU, at most
+:data:`MAX_WORKERS`.  Each worker reads and reassembles the whole capture
+and analyses every n-th connection; the output is byte for byte the
+one-process output.  This shares out the per-connection work (most of it,
+and nearly all of ``decrypt``'s), not the reading; on a busy machine no
+worker is started.  Peak memory is that of each process.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import pickle
+import signal
 import sys
 import time
+import traceback
 from typing import IO, Sequence
 
-from tlsdoc import __version__, analysis
-from tlsdoc.errors import TlsdocError
+from tlsdoc import __version__, analysis, capture
+from tlsdoc.errors import CaptureError, TlsdocError
 from tlsdoc.render import jsondoc, text
 
 __all__ = ["main", "build_parser"]
@@ -160,25 +172,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         size = os.path.getsize(args.capture) if os.path.isfile(args.capture) else 0
         progress = _Progress(err, size)
+        workers = _workers(size)
         try:
             verify = args.command == "verify"
-            run = analysis.iter_analyze(
-                args.capture,
-                keylog=args.keylog,
-                keys=tuple(args.key),
-                ca=getattr(args, "ca", None),
-                run_checks=verify,
-                on_progress=progress,
-            )
-            run = _Tally(run) if verify else run
-            if args.json:
-                jsondoc.write(run, out, checks=verify)
-            elif args.command == "decrypt":
-                text.write_decrypt(run, out)
-            elif verify:
-                text.write_verify(run, out)
+            if workers > 1:
+                run = _Parallel(args, workers, progress)
+                try:
+                    run.write(out)
+                finally:
+                    run.close()
             else:
-                text.write_show(run, out)
+                run = analysis.iter_analyze(
+                    args.capture,
+                    keylog=args.keylog,
+                    keys=tuple(args.key),
+                    ca=getattr(args, "ca", None),
+                    run_checks=verify,
+                    on_progress=progress,
+                )
+                run = _Tally(run) if verify else run
+                if args.json:
+                    jsondoc.write(run, out, checks=verify)
+                elif args.command == "decrypt":
+                    text.write_decrypt(run, out)
+                elif verify:
+                    text.write_verify(run, out)
+                else:
+                    text.write_show(run, out)
         finally:
             progress.close()
     except TlsdocError as exc:
@@ -191,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.json:
         for warning in run.warnings:
             err.write(f"tlsdoc: warning: {warning}\n")
-    if isinstance(run, _Tally) and run.failed:
+    if isinstance(run, (_Tally, _Parallel)) and run.failed:
         return EXIT_CHECK_FAILED
     return EXIT_OK
 
@@ -212,3 +232,221 @@ class _Tally:
         for c in self.run:
             self.failed += sum(1 for k in c.checks if k.failed)
             yield c
+
+
+# -- several processes for a big capture ----------------------------------------------
+
+#: A capture at least this big is analysed by worker processes, one per
+#: available CPU (at most MAX_WORKERS); smaller ones are not worth the start.
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+#: Every worker reads and reassembles the whole capture (see
+#: :func:`tlsdoc.analysis.iter_analyze_part`), so more workers gain less.
+MAX_WORKERS = 4
+
+
+def _workers(size: int) -> int:
+    """How many worker processes to use for a capture of *size* bytes (1: none).
+
+    One per CPU that is idle now: on a shared machine, workers that have to
+    wait for a CPU make the run slower than one process, not faster.
+    """
+    if size < PARALLEL_MIN_BYTES or not hasattr(os, "fork"):
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    if cpus < 2:
+        return 1
+    return max(1, min(round(_idle_cpus(cpus)), MAX_WORKERS))
+
+
+def _idle_cpus(cpus: int, interval: float = 0.1) -> float:
+    """How many CPUs were idle over the next *interval* seconds (Linux /proc/stat; else all)."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", "rb") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return idle, sum(fields[:8])
+
+    try:
+        idle0, total0 = sample()
+        time.sleep(interval)
+        idle1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        return float(cpus)
+    if total1 <= total0:
+        return float(cpus)
+    machine = os.cpu_count() or cpus
+    return min(cpus, machine * (idle1 - idle0) / (total1 - total0))
+
+
+class _Parallel:
+    """``tlsdoc`` on a big capture with worker processes; the same output as one process.
+
+    The parent checks the input and reads the key material (so unusable input
+    fails as usual, before any worker starts), then forks the workers.
+    Worker *k* runs :func:`tlsdoc.analysis.iter_analyze_part` and renders the
+    connections it analyses exactly as the one-process writers do, sending
+    each with its rank (its place in the one-process output) through a pipe.
+    The parent writes them in rank order, framed as the writers frame them,
+    and the warnings sorted by their keys.  ``test_cli`` checks that both
+    ways give the same bytes.
+    """
+
+    def __init__(self, args: argparse.Namespace, workers: int, progress: "_Progress") -> None:
+        self.capture = args.capture
+        self.verify = args.command == "verify"
+        self.mode = "json" if args.json else args.command
+        self.progress = progress
+        self.failed = 0
+        self.tally = {"passed": 0, "failed": 0, "not possible": 0}
+        analysis.check_manifest(args.capture)
+        material = analysis.load_key_material(args.keylog, tuple(args.key), getattr(args, "ca", None),
+                                              run_checks=self.verify)
+        capture.open_capture(args.capture).close()  # not a capture: fail here
+        self.warnings: list[str] = list(material.warnings)
+        self._keyed: list = []
+        self._pids: list[int] = []
+        self._pipes: list = []
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for part in range(workers):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns
+                os.close(read_end)
+                self._work(part, workers, material, write_end)
+            os.close(write_end)
+            self._pids.append(pid)
+            self._pipes.append(os.fdopen(read_end, "rb", buffering=1 << 16))
+
+    # -- the worker side ----------------------------------------------------
+    def _render(self, c: analysis.ConnectionAnalysis) -> tuple[str, tuple[str, ...], int]:
+        statuses = tuple(str(k.status) for k in c.checks) if self.verify else ()
+        failed = sum(1 for k in c.checks if k.failed) if self.verify else 0
+        if self.mode == "json":
+            return json.dumps(jsondoc.connection_dict(c, checks=self.verify), ensure_ascii=False), statuses, failed
+        make = {"decrypt": text.decrypt_lines, "verify": text.check_lines}.get(self.mode, text.connection_lines)
+        return "\n".join(make(c)), statuses, failed
+
+    def _work(self, part: int, parts: int, material: analysis.KeyMaterial, fd: int) -> None:
+        status = 1
+        try:
+            for other in self._pipes:  # the earlier workers' pipes are the parent's business
+                other.close()
+            with os.fdopen(fd, "wb", buffering=1 << 16) as pipe:
+
+                def send(message: tuple) -> None:
+                    pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+
+                try:
+                    progress = (lambda pos: send(("progress", pos))) if part == 0 else None
+                    run = analysis.iter_analyze_part(self.capture, part, parts, material, on_progress=progress)
+                    for rank, c in run:
+                        send(("item", rank, *self._render(c)))
+                    send(("end", run.warnings))
+                    status = 0
+                except TlsdocError as exc:
+                    send(("error", str(exc), True))
+                except BaseException:  # a bug: the parent shows the traceback
+                    send(("error", traceback.format_exc(), False))
+        except BaseException:
+            pass  # the parent finds the pipe closed early
+        finally:
+            os._exit(status)
+
+    # -- the parent side ----------------------------------------------------
+    def _items(self):
+        """The workers' items in rank order (the one-process order)."""
+        heads: list = [None] * len(self._pipes)
+        done = [False] * len(self._pipes)
+        rank = 0
+        while True:
+            for k, pipe in enumerate(self._pipes):
+                while heads[k] is None and not done[k]:
+                    heads[k] = self._receive(k, pipe)
+                    if heads[k] is None:
+                        done[k] = True
+            k = next((k for k, head in enumerate(heads) if head is not None and head[1] == rank), None)
+            if k is None:
+                if any(head is not None for head in heads):
+                    raise RuntimeError(f"tlsdoc worker processes: connection {rank} is missing")
+                return
+            _, _, rendered, statuses, failed = heads[k]
+            heads[k] = None
+            for status in statuses:
+                self.tally[status] = self.tally.get(status, 0) + 1
+            self.failed += failed
+            rank += 1
+            yield rendered
+
+    def _receive(self, k: int, pipe):
+        """The next item from worker *k*, or None at its end (handling the other messages)."""
+        while True:
+            try:
+                message = pickle.load(pipe)
+            except EOFError:
+                raise RuntimeError(f"tlsdoc worker process {k} ended without finishing") from None
+            kind = message[0]
+            if kind == "item":
+                return message
+            if kind == "progress":
+                self.progress(message[1])
+            elif kind == "end":
+                self._keyed.extend(message[1])
+                return None
+            elif message[2]:  # a TlsdocError: reported like any other
+                raise CaptureError(message[1])
+            else:
+                raise RuntimeError(f"tlsdoc worker process {k} failed:\n{message[1]}")
+
+    def write(self, out: IO[str]) -> None:
+        """Write the whole output, as jsondoc.write / text.write_* would for one process."""
+        items = self._items()
+        count = 0
+        if self.mode == "json":
+            out.write('{"capture": ')
+            out.write(json.dumps(self.capture))
+            out.write(', "connections": [')
+            for item in items:
+                out.write("\n  " if not count else ",\n  ")
+                out.write(item)
+                count += 1
+            self._finish_warnings()
+            out.write("\n ]," if count else "],")
+            out.write(' "warnings": ')
+            out.write(json.dumps(self.warnings, ensure_ascii=False))
+            out.write("}\n")
+            return
+        for item in items:
+            if count:
+                out.write("\n")
+            out.write(item)
+            out.write("\n")
+            count += 1
+        self._finish_warnings()
+        if count == 0:
+            out.write(f"{self.capture}: no TCP connections\n")
+        elif self.verify:
+            t = self.tally
+            total = sum(t.values())
+            out.write(f"\n{total} check{'' if total == 1 else 's'}: {t['passed']} passed, {t['failed']} failed, "
+                      f"{t['not possible']} not possible\n")
+
+    def _finish_warnings(self) -> None:
+        self.warnings.extend(text for _, text in sorted(self._keyed, key=lambda kw: kw[0]))
+        self._keyed = []
+
+    def close(self) -> None:
+        """Stop and reap the workers (they are done already unless the output failed)."""
+        for pipe in self._pipes:
+            pipe.close()
+        for pid in self._pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+        self._pids = []

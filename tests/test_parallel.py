@@ -1,0 +1,114 @@
+"""A big capture analysed by several processes gives exactly what one process gives.
+
+``tlsdoc`` hands a capture of at least ``cli.PARALLEL_MIN_BYTES`` to worker
+processes (``analysis.iter_analyze_part``): every worker reassembles every
+connection, each analyses its share, and the parent merges them by rank and
+sorts their warnings by key.  Here the number of workers is forced (2 and 3)
+on small captures that make warnings at every stage (a capture cut short,
+lost and corrupted segments, data after a RST, a connection left open,
+malformed TLS, plaintext HTTP, missing keys), and everything must be
+byte for byte what one process writes: stdout, stderr and the exit status.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import synth
+from conftest import CAPTURES, ROOT
+
+CORPUS = ROOT / "tests" / "corpus"
+from tlsdoc import analysis, cli
+
+
+def _damaged(tmp_path):
+    """Many interleaved connections, with a warning from each stage somewhere."""
+    packets = []
+
+    def add(client, server, k, **kw):
+        packets.extend(synth.synth_connection(client, server, client=("192.0.2.10", 40000 + k),
+                                              start_ns=synth.T0_NS + k * 3_000_000, **kw))
+
+    for k in range(12):
+        add([b"\x16\x03\x01\x00\x05hello"], [b"\x16\x03\x03\x00\x02" + b"\x02\x00"], k)  # malformed TLS
+    add([b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], [b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"], 20)
+    gap = synth.synth_connection([b"G" * 400], [b"g" * 900], mss=100, client=("192.0.2.10", 40021),
+                                 start_ns=synth.T0_NS + 21 * 3_000_000)
+    packets.extend(synth.drop(gap, synth.data_indices(gap, synth.SERVER)[2]))
+    odd = synth.synth_connection([b"O" * 300], [b"o" * 300], mss=100, client=("192.0.2.10", 40022),
+                                 start_ns=synth.T0_NS + 22 * 3_000_000)
+    packets.extend(synth.resend(odd, ("192.0.2.10", 40022), 50, 120, corrupt=True))
+    rst = synth.synth_connection([b"hello"], [b"world"], close="rst", client=("192.0.2.10", 40023),
+                                 start_ns=synth.T0_NS + 23 * 3_000_000)
+    late = rst[-2].replace(time_ns=rst[-1].time_ns + 1, payload=b"late!", seq=rst[-2].seq + 5)
+    packets.extend(rst + [late])
+    add([b"\x16\x03\x01\x00\x02ab"], [b"never closed"], 24, close=None)
+    packets.sort(key=lambda p: p.time_ns)
+    data = synth.capture_bytes(packets)
+    path = tmp_path / "damaged.pcap"
+    path.write_bytes(data[:-7])  # the last frame cut short
+    return path
+
+
+def _run(capsys, monkeypatch, argv, workers):
+    monkeypatch.setattr(cli, "_workers", lambda size: workers)
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+CASES = [
+    ("damaged", None),
+    ("multi-conn", "keys"),
+    ("multi-conn", "half-keys"),
+    ("tls13", "keys"),
+]
+
+
+@pytest.mark.parametrize("name,keys", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+@pytest.mark.parametrize("command", ["show", "decrypt", "verify"])
+@pytest.mark.parametrize("json", [True, False], ids=["json", "text"])
+def test_workers_write_what_one_process_writes(tmp_path, capsys, monkeypatch, name, keys, command, json):
+    if name == "damaged":
+        path = _damaged(tmp_path)
+    else:
+        path = (CORPUS if name == "multi-conn" else CAPTURES) / f"{name}.pcapng"
+    argv = [command, str(path)]
+    if keys:
+        keylog = path.with_suffix(".keys")
+        if keys == "half-keys":  # some connections' lines only: located "missing key" warnings
+            lines = keylog.read_bytes().splitlines(keepends=True)
+            keylog = tmp_path / "half.keys"
+            keylog.write_bytes(b"".join(lines[: len(lines) // 2]))
+        argv += ["--keylog", str(keylog)]
+    if json:
+        argv.append("--json")
+    one = _run(capsys, monkeypatch, argv, 1)
+    assert one[1]  # something was written
+    for workers in (2, 3):
+        assert _run(capsys, monkeypatch, argv, workers) == one
+
+
+def test_parts_merge_into_iter_analyze_even_when_connections_are_handed_out_early(tmp_path, monkeypatch):
+    # Past MAX_WAITING waiting connections the earliest is handed out before
+    # an older one completes; the parts follow the same order.
+    monkeypatch.setattr(analysis, "MAX_WAITING", 2)
+    path = _damaged(tmp_path)
+    single = analysis.iter_analyze(path)
+    expected = [(c.index, c.warnings) for c in single]
+    for parts in (2, 3):
+        runs = [analysis.iter_analyze_part(path, k, parts) for k in range(parts)]
+        merged = sorted(((rank, c.index, c.warnings) for run in runs for rank, c in run))
+        assert [rank for rank, _, _ in merged] == list(range(len(expected)))
+        assert [(index, w) for _, index, w in merged] == expected
+        warnings = [text for _, text in sorted(w for run in runs for w in run.warnings)]
+        assert warnings == single.warnings
+    assert any("after the connection closed" in w for w in single.warnings)
+    assert any("missing at offset" in w for w in single.warnings)
+    assert any("file ends inside" in w for w in single.warnings)
+
+
+def test_small_captures_use_one_process(monkeypatch):
+    assert cli._workers(cli.PARALLEL_MIN_BYTES - 1) == 1
+    monkeypatch.setattr(cli, "_idle_cpus", lambda cpus: 0.2)
+    assert cli._workers(cli.PARALLEL_MIN_BYTES) == 1  # a busy machine: no workers
