@@ -1367,10 +1367,17 @@ def message_name(msg_type: HandshakeType | int) -> str:
 
     Unassigned types are named ``"Unknown(0x..)"``.
     """
+    name = _MESSAGE_NAMES.get(msg_type)  # every message asks: made once per type
+    if name is not None:
+        return name
     member = lookup(HandshakeType, msg_type)
     if not isinstance(member, HandshakeType):
         return f"Unknown(0x{int(msg_type):02x})"
     return _SPECIAL_NAMES.get(member) or "".join(w.capitalize() for w in member.name.split("_"))
+
+
+_MESSAGE_NAMES: dict[int, str] = {}
+_MESSAGE_NAMES.update((int(t), message_name(t)) for t in HandshakeType)
 
 
 # ===========================================================================
