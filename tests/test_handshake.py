@@ -7,6 +7,8 @@ tests/vectors/tls_messages.py.
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 
 import pytest
@@ -510,6 +512,32 @@ def test_duplicate_extension():
         parse_messages(raw)
     assert info.value.field == "ClientHello.extensions.extended_master_secret"
     assert info.value.offset == len(raw) - 4
+
+
+def test_repeated_extensions_decode_alike_and_still_fail_where_they_fail():
+    # Extensions whose value depends only on their bytes are decoded once and
+    # rebuilt for later copies (handshake._decoded_before): same values, own
+    # spans, and a malformed copy still raises, located, every time.
+    groups = ext(10, vec(2, u16(29) + u16(23)))
+    alpn = ext(16, vec(2, vec(1, b"h2") + vec(1, b"http/1.1")))
+    first = one(client_hello(sni(b"a.example"), groups, alpn))
+    again = parse_messages(client_hello(sni(b"bb.example"), groups, alpn), direction=C2S, base=500)[0].message
+    for a, b in zip(first.extensions[1:], again.extensions[1:]):
+        assert type(a) is type(b) and a.type == b.type
+        assert b.span.start == a.span.start + 500 + 1 and b.span.length == a.span.length
+        assert {k: v for k, v in vars_of(a).items() if k != "span"} == {
+            k: v for k, v in vars_of(b).items() if k != "span"}
+    for _ in range(2):
+        with pytest.raises(DecodeError) as info:
+            parse_messages(client_hello(ext(28, u16(1) + b"\x00")))
+        assert info.value.field == "ClientHello.extensions.record_size_limit"
+        cut = client_hello(groups)[:-1]  # the last extension runs past the block
+        with pytest.raises(TruncatedError):
+            parse_messages(hs(1, cut[4:]))
+
+
+def vars_of(value) -> dict:
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
 def test_trailing_bytes_in_message_body():

@@ -1026,31 +1026,43 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     vec = cur.vector(2, "extensions")
     out: list[Extension] = []
     seen: set[int] = set()
+    data = vec.data
     while not vec.at_end():
         start = vec.pos
-        raw_type = vec.u16("extension_type")
+        if vec.end - start >= 4:
+            # type and length read here, not through the cursor (it is done
+            # the same way below, where it words the error, when a length
+            # runs past the block)
+            raw_type = data[start] << 8 | data[start + 1]
+            length = data[start + 2] << 8 | data[start + 3]
+        else:
+            raw_type = vec.u16("extension_type")
+            length = -1
         type_ = lookup(ExtensionType, raw_type)
         name = _EXTENSION_NAMES.get(raw_type) or f"extension_0x{raw_type:04x}"
         if raw_type in seen:
             raise vec.error(f"duplicate extension {name}", name, offset=vec.base + start)
         seen.add(raw_type)
+        decoder = EXTENSION_DECODERS.get(type_) if isinstance(type_, ExtensionType) else None
+        if decoder is not None and raw_type in _SAME_BYTES_SAME_VALUE and 0 <= length <= vec.end - start - 4:
+            key = (where, raw_type, bytes(data[start + 4 : start + 4 + length]))
+            known = _decoded_before.get(key)
+            if known is not None:  # decoded before: no cursor needed
+                vec.pos = start + 4 + length
+                cls, fields = known
+                out.append(cls(type=type_, span=vec.span(start), **fields))
+                continue
+        if length >= 0:
+            vec.pos = start + 2
         body = vec.vector(2, name)
         span = vec.span(start)
-        decoder = EXTENSION_DECODERS.get(type_) if isinstance(type_, ExtensionType) else None
         value = None
         if decoder is not None:
-            if raw_type in _SAME_BYTES_SAME_VALUE:
-                key = (where, raw_type, bytes(body.data[body.pos : body.end]))
-                known = _decoded_before.get(key)
-                if known is not None:
-                    cls, fields = known
-                    out.append(cls(type=type_, span=span, **fields))
-                    continue
             value = decoder(body, where, type_, span)
             if value is not None:
                 body.done()
                 if raw_type in _SAME_BYTES_SAME_VALUE:
-                    _remember(key, value)
+                    _remember((where, raw_type, bytes(data[start + 4 : vec.pos])), value)
         if value is None:
             value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
         out.append(value)
