@@ -60,6 +60,9 @@ __all__ = [
     "load_key_material",
 ]
 
+# Iterating the Direction enum itself goes through EnumType.__iter__ each time.
+_DIRECTIONS = tuple(Direction)
+
 #: How often (in frames) the progress callback is told the file position.
 PROGRESS_EVERY = 4096
 
@@ -118,7 +121,7 @@ class ConnectionAnalysis:
     keys: session.ConnectionKeys | None = None
     decryption: dict[Direction, session.DirectionDecryption] | None = None
     application_data: dict[Direction, session.ApplicationData | None] = field(
-        default_factory=lambda: {d: None for d in Direction})
+        default_factory=lambda: dict.fromkeys(_DIRECTIONS))
     decrypted: bool = False
     http: http.HttpConversation | None = None
     checks: tuple[checks.CheckResult, ...] = ()
@@ -446,7 +449,7 @@ def _analyse_connection(conn: tcp.Connection, name: str,
         return ConnectionAnalysis(index=conn.index, tcp=conn, records=None, tls=None,
                                   http=conversation, warnings=tuple(local))
     streams: dict[Direction, records.RecordStream] = {}
-    for direction in Direction:
+    for direction in _DIRECTIONS:
         stream = conn.stream(direction)
         result = records.parse_records(stream.data, direction, stream.frames_for)
         local.extend(f"{name}: {w}" for w in result.warnings)
@@ -461,7 +464,7 @@ def _analyse_connection(conn: tcp.Connection, name: str,
     else:
         local.extend(f"{name}: {w}" for w in view.warnings)
     keys = decryption = None
-    app: dict[Direction, session.ApplicationData | None] = {d: None for d in Direction}
+    app: dict[Direction, session.ApplicationData | None] = dict.fromkeys(_DIRECTIONS)
     decrypted = False
     if view is not None and material.given:
         where = f"{name}: connection #{conn.index}"

@@ -100,6 +100,8 @@ from tlsdoc.registry import (
 from tlsdoc.suites import KeyExchange, SuiteParams, suite_params
 from tlsdoc.wire import Direction
 
+_DIRECTIONS = tuple(Direction)  # (iterating the enum goes through EnumType.__iter__ each time)
+
 __all__ = [
     "ServerKey",
     "ConnectionKeys",
@@ -978,10 +980,10 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
         keys: from :func:`connection_keys`.
         keylog, rsa_keys: the key material, for renegotiated handshakes.
     """
-    states = {d: _Direction(tls, streams[d], d) for d in Direction}
-    encrypted = {d: tls.encrypted_records(d) for d in Direction}
+    states = {d: _Direction(tls, streams[d], d) for d in _DIRECTIONS}
+    encrypted = {d: tls.encrypted_records(d) for d in _DIRECTIONS}
     renegotiations: list[ConnectionKeys] = []
-    live = [d for d in Direction if encrypted[d]]
+    live = [d for d in _DIRECTIONS if encrypted[d]]
     if not keys.usable:
         for d in live:
             states[d].failed_at = 0
@@ -1015,7 +1017,7 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
     warnings = list(keys.warnings) if live else []
     for extra in renegotiations:
         warnings.extend(f"renegotiation: {w}" for w in extra.warnings)
-    for direction in Direction:
+    for direction in _DIRECTIONS:
         result = states[direction].result(encrypted[direction])
         directions[direction] = result
         warnings.extend(result.warnings)
