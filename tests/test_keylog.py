@@ -203,5 +203,6 @@ def test_entries_are_made_when_read():
         ("CLIENT_RANDOM", CR1, 4)]
     assert log.entries[-1].line == 4
     assert log.entry("SERVER_TRAFFIC_SECRET_0", CR1).line == 2
+    assert kl.parse_keylog(data) == log and hash(kl.parse_keylog(data)) == hash(log)  # a value, as before
     rebuilt = kl.KeyLog(source="again", entries=tuple(log.entries))
     assert tuple(rebuilt.entries) == tuple(log.entries) and rebuilt.secret("CLIENT_RANDOM", CR2) == MASTER

@@ -210,6 +210,9 @@ class _Entries(Sequence):
             return tuple(self) == tuple(other)
         return NotImplemented
 
+    def __hash__(self) -> int:  # as the tuple of entries it stands for
+        return hash(tuple(self))
+
     def __repr__(self) -> str:
         return f"<{len(self)} key log entries>"
 
