@@ -312,15 +312,19 @@ class _Parallel:
         self._pipes: list = []
         sys.stdout.flush()
         sys.stderr.flush()
-        for part in range(workers):
-            read_end, write_end = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns
-                os.close(read_end)
-                self._work(part, workers, material, write_end)
-            os.close(write_end)
-            self._pids.append(pid)
-            self._pipes.append(os.fdopen(read_end, "rb", buffering=1 << 16))
+        try:
+            for part in range(workers):
+                read_end, write_end = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the worker: never returns
+                    os.close(read_end)
+                    self._work(part, workers, material, write_end)
+                os.close(write_end)
+                self._pids.append(pid)
+                self._pipes.append(os.fdopen(read_end, "rb", buffering=1 << 16))
+        except BaseException:  # (no more processes, say): stop the ones started
+            self.close()
+            raise
 
     # -- the worker side ----------------------------------------------------
     def _render(self, c: analysis.ConnectionAnalysis) -> tuple[str, tuple[str, ...], int]:
