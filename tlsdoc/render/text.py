@@ -105,15 +105,7 @@ def connection_lines(c) -> list[str]:
 
 def write_show(run, out: IO[str]) -> None:
     """Write every connection of *run*, separated by blank lines."""
-    count = 0
-    for c in run:
-        if count:
-            out.write("\n")
-        out.write("\n".join(connection_lines(c)))
-        out.write("\n")
-        count += 1
-    if count == 0:
-        out.write(f"{run.capture}: no TCP connections\n")
+    _write_each(run, out, connection_lines)
 
 
 
