@@ -28,7 +28,9 @@ from tlsdoc.sphinxext import value_text
 DOCS = ROOT / "docs"
 #: 2026-01-01T00:00:00Z: any fixed value makes two builds comparable.
 SOURCE_DATE_EPOCH = "1767225600"
-STRICT = ["-n", "-W", "--keep-going"]
+#: Strict, and without colour: a CI that sets ``FORCE_COLOR`` would otherwise
+#: put escape sequences into the log that the tests below read.
+STRICT = ["-n", "-W", "--keep-going", "--no-color"]
 CHAPTERS = {
     "intro": "How to read this handbook",
     "tcp-handshake": "The TCP three-way handshake",
