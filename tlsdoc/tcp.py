@@ -55,7 +55,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from tlsdoc.capture import Segment, TcpFlags, TcpOption, TcpOptionKind
 from tlsdoc.wire import Direction
@@ -82,6 +82,11 @@ _ACK = int(TcpFlags.ACK)
 #: How long (capture time) a completed connection's 4-tuple is remembered.
 TOMBSTONE_NS = 120 * 1_000_000_000
 _TOMBSTONE_MAX = 65536
+
+
+def _expired(tomb: tuple, now: int | None) -> bool:
+    """Whether a tombstone (time of the connection's last frame, …) is too old to hold at *now*."""
+    return tomb[0] is not None and now is not None and now - tomb[0] > TOMBSTONE_NS
 
 
 # --------------------------------------------------------------------------
@@ -661,6 +666,13 @@ class Reassembler:
             if tomb is None:
                 tomb_key = (seg.dst, seg.dport, seg.src, seg.sport)
                 tomb = self._closed.get(tomb_key)
+            if tomb is not None and _expired(tomb, t):
+                # Decided here, per 4-tuple, not by when the last sweep ran:
+                # the sweeps depend on every other connection's packets, and
+                # worker processes that each see a share of the connections
+                # must decide alike (see analysis.iter_analyze_part).
+                del self._closed[tomb_key]
+                tomb = None
             if tomb is not None:
                 if seg.payload and len(tomb) == 2:
                     self._closed[tomb_key] = (*tomb, True)  # reported once
@@ -698,17 +710,25 @@ class Reassembler:
         """How many connections are held, waiting to complete."""
         return len(self._open) // 2
 
+    @property
+    def started(self) -> int:
+        """How many connections have started so far (the next one's ``index``)."""
+        return self._count
+
     def finish(self) -> list[Connection]:
         """The connections still open, in the order of their first frame."""
+        return list(self.iter_finish())
+
+    def iter_finish(self) -> Iterator[Connection]:
+        """:meth:`finish` one connection at a time: each is completed (and its
+        warnings given) just before it is yielded."""
         conns = sorted({id(c): c for c, _ in self._open.values()}.values(), key=lambda c: c.index)
-        out = []
         for conn in conns:
             if conn.closed_by is None and conn.c2s.fin_u is not None and conn.s2c.fin_u is not None:
                 conn.closed_by = "FIN"
-            out.append(self._complete(conn, tombstone=False))
+            yield self._complete(conn, tombstone=False)
         self._open.clear()
         self._closed.clear()
-        return out
 
     # -- private -------------------------------------------------------
     def _new(self, seg: Segment, client, server, guessed: bool) -> _Conn:
@@ -747,10 +767,11 @@ class Reassembler:
         )
 
     def _evict(self, now: int) -> None:
+        # Memory only: an old tombstone is ignored at lookup anyway (_expired).
         closed = self._closed
         while closed:
             key, tomb = next(iter(closed.items()))
-            if tomb[0] is None or now - tomb[0] <= TOMBSTONE_NS:
+            if not _expired(tomb, now):
                 return
             closed.popitem(last=False)
 
