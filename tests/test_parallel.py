@@ -1,9 +1,9 @@
 """A big capture analysed by several processes gives exactly what one process gives.
 
 ``tlsdoc`` hands a capture of at least ``cli.PARALLEL_MIN_BYTES`` to worker
-processes (``analysis.iter_analyze_part``): every worker reassembles every
-connection, each analyses its share, and the parent merges them by rank and
-sorts their warnings by key.  Here the number of workers is forced (2 and 3)
+processes (``tlsdoc.shares``): each worker decodes, reassembles and analyses
+the connections of its share, and the parent merges their events back into
+one process's order (numbering the connections, placing the warnings).  Here the number of workers is forced (2 and 3)
 on small captures that make warnings at every stage (a capture cut short,
 lost and corrupted segments, data after a RST, a connection left open,
 malformed TLS, plaintext HTTP, missing keys), and everything must be
@@ -89,26 +89,64 @@ def test_workers_write_what_one_process_writes(tmp_path, capsys, monkeypatch, na
         assert _run(capsys, monkeypatch, argv, workers) == one
 
 
-def test_parts_merge_into_iter_analyze_even_when_connections_are_handed_out_early(tmp_path, monkeypatch):
+@pytest.mark.parametrize("command", ["show", "decrypt"])
+def test_workers_follow_one_process_when_connections_are_handed_out_early(tmp_path, capsys, monkeypatch, command):
     # Past MAX_WAITING waiting connections the earliest is handed out before
-    # an older one completes; the parts follow the same order.
-    monkeypatch.setattr(analysis, "MAX_WAITING", 2)
+    # an older one completes; the merge of the shares replays the same rule.
+    monkeypatch.setattr(analysis, "MAX_WAITING", 0)  # hand each out as it completes
     path = _damaged(tmp_path)
+    one = _run(capsys, monkeypatch, [command, str(path)], 1)
+    for workers in (2, 3):
+        assert _run(capsys, monkeypatch, [command, str(path)], workers) == one
     single = analysis.iter_analyze(path)
-    expected = [(c.index, c.warnings) for c in single]
-    for parts in (2, 3):
-        runs = [analysis.iter_analyze_part(path, k, parts) for k in range(parts)]
-        merged = sorted(((rank, c.index, c.warnings) for run in runs for rank, c in run))
-        assert [rank for rank, _, _ in merged] == list(range(len(expected)))
-        assert [(index, w) for _, index, w in merged] == expected
-        warnings = [text for _, text in sorted(w for run in runs for w in run.warnings)]
-        assert warnings == single.warnings
+    indexes = [c.index for c in single]
+    assert indexes != sorted(indexes)  # the rule was used
     assert any("after the connection closed" in w for w in single.warnings)
     assert any("missing at offset" in w for w in single.warnings)
     assert any("file ends inside" in w for w in single.warnings)
+
+
+def test_shares_split_connections_not_directions():
+    from tlsdoc import capture
+
+    a, b = ("192.0.2.10", 40000), ("203.0.113.80", 443)
+    for shares in (2, 3, 4):
+        assert capture.share_of(*a, *b, shares) == capture.share_of(*b, *a, shares)
+    counts = [0, 0]
+    for port in range(40000, 40200):
+        counts[capture.share_of("192.0.2.10", port, *b, 2)] += 1
+    assert min(counts) > 50  # both workers get work
+
+
+def test_index_marks_take_the_format_spec():
+    from tlsdoc import shares
+
+    token = shares.new_token()
+    marked = shares.marked_index(token, 1)(7)
+    merge = shares.ShareMerge(token)
+    merge._index[(1, 7)] = 12
+    assert marked == 7 and marked % 2 == 1
+    assert merge.resolve(f"#{marked} [{marked:>4}] {marked!s}") == "#12 [  12] 12"
+    assert merge.resolve(f"#{shares.marked_index(shares.new_token(), 1)(7)}").startswith("#\u2045")  # another run's
 
 
 def test_small_captures_use_one_process(monkeypatch):
     assert cli._workers(cli.PARALLEL_MIN_BYTES - 1) == 1
     monkeypatch.setattr(cli, "_idle_cpus", lambda cpus: 0.2)
     assert cli._workers(cli.PARALLEL_MIN_BYTES) == 1  # a busy machine: no workers
+
+
+def _every_capture():
+    for folder in (CAPTURES, CORPUS):
+        for path in sorted(folder.glob("*.pcap*")):
+            yield path
+
+
+@pytest.mark.parametrize("path", list(_every_capture()), ids=lambda p: p.name)
+def test_every_capture_gives_the_same_in_two_workers(capsys, monkeypatch, path):
+    argv = ["decrypt", str(path)]
+    keylog = path.with_suffix(".keys")
+    if keylog.exists():
+        argv += ["--keylog", str(keylog)]
+    one = _run(capsys, monkeypatch, argv, 1)
+    assert _run(capsys, monkeypatch, argv, 2) == one

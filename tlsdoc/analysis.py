@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime
 import heapq
-import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +53,6 @@ __all__ = [
     "Run",
     "analyze",
     "iter_analyze",
-    "iter_analyze_part",
-    "PartRun",
     "check_manifest",
     "load_key_material",
 ]
@@ -283,62 +280,6 @@ def iter_analyze(
     return Run(name, _connections(cap, name, warnings, on_progress, material), warnings)
 
 
-@dataclass(slots=True)
-class PartRun:
-    """One part of an analysis shared between processes; see :func:`iter_analyze_part`.
-
-    Iterate it for ``(rank, ConnectionAnalysis)``; ``warnings`` fills with
-    ``(key, text)`` pairs as it goes.
-    """
-
-    capture: str
-    _connections: Iterator[tuple[int, ConnectionAnalysis]]
-    warnings: list[tuple[tuple[int, int, int], str]] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[tuple[int, ConnectionAnalysis]]:
-        return self._connections
-
-
-def iter_analyze_part(
-    path: str | os.PathLike[str],
-    part: int,
-    parts: int,
-    material: KeyMaterial = KeyMaterial(),
-    *,
-    on_progress: Callable[[int], None] | None = None,
-) -> PartRun:
-    """Part *part* of *parts* of :func:`iter_analyze`'s work, for separate processes.
-
-    Each part reads the whole capture and reassembles every connection, so
-    every part numbers and hands out the connections exactly as
-    :func:`iter_analyze` does; but a part analyses only the connections
-    whose ``index % parts == part``.  It yields ``(rank, analysis)``, rank
-    being the analysis' place in :func:`iter_analyze`'s order, and its
-    ``warnings`` are ``(key, text)`` pairs: part 0 has those of the capture
-    and the TCP layer (the same in every part), each part those of the
-    connections it analysed.  Merging every part's connections by rank, and
-    their warnings sorted by key after ``material.warnings``, gives exactly
-    what :func:`iter_analyze` gives.  (The per-connection work, most of it,
-    is shared out; the reading and reassembly is done by every part.)
-
-    Args:
-        path: the capture, already checked by the caller (its manifest) and
-            opened here again.
-        part, parts: which part this is, of how many.
-        material: key material, loaded once by the caller.
-        on_progress: called now and then with the file position.
-
-    Raises:
-        CaptureError: the capture cannot be opened.
-    """
-    if not 0 <= part < parts:
-        raise ValueError(f"part {part} of {parts}")
-    name = os.fspath(path)
-    cap = capture.open_capture(name)
-    warnings: list = []
-    return PartRun(name, _connections(cap, name, warnings, on_progress, material, (part, parts)), warnings)
-
-
 def check_manifest(path: str | os.PathLike[str]) -> None:
     """Refuse a bundled capture that differs from its MANIFEST entry (see :func:`iter_analyze`).
 
@@ -376,52 +317,27 @@ def _connections(
     warnings: list,
     on_progress: Callable[[int], None] | None,
     material: KeyMaterial = KeyMaterial(),
-    part: tuple[int, int] | None = None,
-) -> Iterator:
+) -> Iterator[ConnectionAnalysis]:
     """Segments → connections → analyses, in the order of their first frame.
 
-    With ``part=(k, n)`` (see :func:`iter_analyze_part`) every connection
-    is still reassembled and released in the same order, but only those
-    with ``index % n == k`` are analysed, yielded as ``(rank, analysis)``
-    (rank: the place in the order above), and *warnings* receives
-    ``(key, text)`` pairs.
+    (:mod:`tlsdoc.shares` replays this order for worker processes: keep the
+    two in step.)
     """
-    released = 0  # connections handed out so far (analysed here or not)
-    if part is None:
-        warn = warnings.append
-    else:
-        mine, parts = part
-        counter = itertools.count()
-
-        # The capture's and the TCP layer's warnings: every part meets the
-        # same ones, part 0 reports them.  The key puts each before the
-        # connections handed out after it (see iter_analyze_part).
-        def warn(text: str) -> None:
-            if mine == 0:
-                warnings.append(((released, 0, next(counter)), text))
-
-    reassembler = tcp.Reassembler(warn=warn, name=name)
+    reassembler = tcp.Reassembler(warn=warnings.append, name=name)
     ready: list[tuple[int, tcp.Connection]] = []  # heap keyed by Connection.index
     next_index = 0
 
-    def release(force: bool) -> Iterator:
-        nonlocal next_index, released
+    def release(force: bool) -> Iterator[ConnectionAnalysis]:
+        nonlocal next_index
         while ready and (force or ready[0][0] == next_index or len(ready) > MAX_WAITING):
             _, conn = heapq.heappop(ready)
             next_index = max(next_index, conn.index + 1)
-            rank = released
-            released += 1
-            if part is None:
-                result = _analyse_connection(conn, name, material)
-                warnings.extend(result.warnings)
-                yield result
-            elif conn.index % parts == mine:
-                result = _analyse_connection(conn, name, material)
-                warnings.extend(((rank, 1, i), w) for i, w in enumerate(result.warnings))
-                yield rank, result
+            result = _analyse_connection(conn, name, material)
+            warnings.extend(result.warnings)
+            yield result
 
     with cap:
-        for count, segment in enumerate(cap.segments(warn=warn), 1):
+        for count, segment in enumerate(cap.segments(warn=warnings.append), 1):
             if on_progress is not None and count % PROGRESS_EVERY == 0:
                 on_progress(cap.position())
             done = reassembler.feed(segment)

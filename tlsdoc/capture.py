@@ -632,14 +632,11 @@ class Capture:
         self._file.seek(0)
         return read_frames(self._file, name=self.name, warn=warn)
 
-    def segments(self, *, warn: Warn) -> Iterator[Segment]:
-        """Every TCP segment of the file, see :func:`read_segments`."""
+    def segments(self, *, warn: Warn, share: tuple[int, int] | None = None,
+                 at: list[int] | None = None) -> Iterator[Segment]:
+        """Every TCP segment of the file (or of one share), see :func:`read_segments`."""
         self._file.seek(0)
-        return read_segments(self._file, name=self.name, warn=warn)
-
-    def position(self) -> int:
-        """How many bytes of the file have been read so far (for progress)."""
-        return self._file.tell()
+        return read_segments(self._file, name=self.name, warn=warn, share=share, at=at)
 
     def position(self) -> int:
         """Bytes of the file read so far (for progress reports)."""
@@ -756,7 +753,18 @@ _AF_INET = 2
 _AF_INET6 = frozenset((24, 28, 30))  # NetBSD/OpenBSD, FreeBSD, Darwin
 
 # Why a frame gave no segment (internal; read_segments warns about some).
-_NOT_IP, _NOT_TCP, _FRAGMENT, _UNKNOWN_LINK = range(4)
+_NOT_IP, _NOT_TCP, _FRAGMENT, _UNKNOWN_LINK, _OTHER_SHARE = range(5)
+
+
+def share_of(src: str, sport: int, dst: str, dport: int, shares: int) -> int:
+    """Which of *shares* shares a TCP connection belongs to (see :func:`read_segments`).
+
+    The same for both directions of a connection (the two endpoints are
+    combined symmetrically), so a connection is never split between shares.
+    It uses ``hash()`` of the address strings: stable within one process and
+    the processes forked from it, which is where shares are used.
+    """
+    return (hash(src) ^ hash(dst) ^ sport ^ dport) % shares
 
 _U16 = struct.Struct("!H")
 _U32LE = struct.Struct("<I")
@@ -864,16 +872,23 @@ def decode_segment(frame: Frame) -> Segment | None:
 _ETH_IPV4_TCP = struct.Struct("!xH2xHxB2xIIHHIIBBH")
 
 
-def _decode(number: int, time_ns: int | None, linktype: int, data: bytes) -> Segment | int:
+def _decode(number: int, time_ns: int | None, linktype: int, data: bytes,
+            share: int = 0, shares: int = 0) -> Segment | int:
     # The common case first, in one unpack: untagged Ethernet, IPv4 without
     # options, a TCP header whose lengths all fit.  Anything else (or
     # anything wrong) takes the general path below, which finds the same
-    # segment or words the problem.
+    # segment or words the problem.  With *shares*, a segment of another
+    # share is recognised before it is built (read_segments checks the
+    # general path's segments itself).
     n = len(data)
     if linktype == 1 and n >= 54 and data[12] == 8 and data[13] == 0 and data[14] == 0x45:
         total, frag, proto, s, d, sport, dport, seq, ack, offb, flagb, window = _ETH_IPV4_TCP.unpack_from(data, 15)
         thl = (offb >> 4) * 4
         if proto == 6 and not frag & 0x3FFF and thl >= 20 and total >= 20 + thl and n >= 34 + thl:
+            src = _V4_NAMES.get(s) or _v4_name(s)
+            dst = _V4_NAMES.get(d) or _v4_name(d)
+            if shares and (hash(src) ^ hash(dst) ^ sport ^ dport) % shares != share:  # share_of, inline
+                return _OTHER_SHARE
             if thl == 20:
                 options = ()
             elif thl == 32 and data[54:58] == b"\x01\x01\x08\x0a":
@@ -887,8 +902,8 @@ def _decode(number: int, time_ns: int | None, linktype: int, data: bytes) -> Seg
                 (
                     number,
                     time_ns,
-                    _V4_NAMES.get(s) or _v4_name(s),
-                    _V4_NAMES.get(d) or _v4_name(d),
+                    src,
+                    dst,
                     sport,
                     dport,
                     seq,
@@ -902,7 +917,11 @@ def _decode(number: int, time_ns: int | None, linktype: int, data: bytes) -> Seg
                     4,
                 ),
             )
-    return _decode_general(number, time_ns, linktype, data)
+    result = _decode_general(number, time_ns, linktype, data)
+    if shares and type(result) is Segment and share_of(result.src, result.sport, result.dst,
+                                                        result.dport, shares) != share:
+        return _OTHER_SHARE
+    return result
 
 
 # IPv4 address (as an int) -> its text.  A capture has few distinct
@@ -1149,7 +1168,14 @@ def _parse_options(data: bytes, i: int, end: int, number: int) -> tuple[TcpOptio
     return tuple(out)
 
 
-def read_segments(fileobj: BinaryIO, *, name: str, warn: Warn) -> Iterator[Segment]:
+def read_segments(
+    fileobj: BinaryIO,
+    *,
+    name: str,
+    warn: Warn,
+    share: tuple[int, int] | None = None,
+    at: list[int] | None = None,
+) -> Iterator[Segment]:
     """Yield the TCP segments of a capture, turning decode problems into warnings.
 
     Frames that are not TCP over IP are passed over in silence, except that
@@ -1160,15 +1186,24 @@ def read_segments(fileobj: BinaryIO, *, name: str, warn: Warn) -> Iterator[Segme
 
     Args:
         fileobj, name, warn: as for :func:`read_frames`.
+        share: ``(k, n)``: yield only the segments of the connections in
+            share *k* of *n* (:func:`share_of`), for one of *n* processes
+            reading the same capture.  The warnings are the same in every
+            share.
+        at: a one-item list; ``at[0]`` is set to each frame's number as it
+            is read, so that a caller can tell where a warning was met.
 
     Raises:
         CaptureError: as for :func:`read_frames`.
     """
     told: set[object] = set()
     decode = _decode
+    mine, shares = share if share is not None else (0, 0)
     for number, time_ns, linktype, data, _cap, _orig, _iface in _records(fileobj, name, warn):
+        if at is not None:
+            at[0] = number
         try:
-            result = decode(number, time_ns, linktype, data)
+            result = decode(number, time_ns, linktype, data, mine, shares)
         except DecodeError as exc:
             exc.with_context(capture=name)
             warn(f"{exc}; frame skipped")

@@ -42,16 +42,18 @@ traceback.  ``argparse`` and ``print`` live here and nowhere else.
 
 Big captures (:data:`PARALLEL_MIN_BYTES` and more) are analysed by worker
 processes when CPUs are idle: one per idle CPU, at most
-:data:`MAX_WORKERS`.  Each worker reads and reassembles the whole capture
-and analyses every n-th connection; the output is byte for byte the
-one-process output.  This shares out the per-connection work (most of it,
-and nearly all of ``decrypt``'s), not the reading; on a busy machine no
-worker is started.  Peak memory is that of each process.
+:data:`MAX_WORKERS`.  The connections are shared out by their endpoints
+(:mod:`tlsdoc.shares`): each worker reads the whole file but decodes,
+reassembles, analyses and renders only its share; the parent merges the
+workers' events back into one process's order, so the output is byte for
+byte the one-process output.  On a busy machine no worker is started.
+Peak memory is that of each process.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import pickle
@@ -61,7 +63,7 @@ import time
 import traceback
 from typing import IO, Sequence
 
-from tlsdoc import __version__, analysis, capture
+from tlsdoc import __version__, analysis, capture, shares
 from tlsdoc.errors import CaptureError, TlsdocError
 from tlsdoc.render import jsondoc, text
 
@@ -239,8 +241,8 @@ class _Tally:
 #: A capture at least this big is analysed by worker processes, one per
 #: available CPU (at most MAX_WORKERS); smaller ones are not worth the start.
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
-#: Every worker reads and reassembles the whole capture (see
-#: :func:`tlsdoc.analysis.iter_analyze_part`), so more workers gain less.
+#: Every worker reads the whole capture (only the decoding, reassembly and
+#: analysis are shared out), so more workers gain less.
 MAX_WORKERS = 4
 
 
@@ -287,12 +289,13 @@ class _Parallel:
 
     The parent checks the input and reads the key material (so unusable input
     fails as usual, before any worker starts), then forks the workers.
-    Worker *k* runs :func:`tlsdoc.analysis.iter_analyze_part` and renders the
-    connections it analyses exactly as the one-process writers do, sending
-    each with its rank (its place in the one-process output) through a pipe.
-    The parent writes them in rank order, framed as the writers frame them,
-    and the warnings sorted by their keys.  ``test_cli`` checks that both
-    ways give the same bytes.
+    Worker *k* runs :func:`tlsdoc.shares.iter_share_events` for share *k*,
+    rendering each connection it analyses exactly as the one-process writers
+    do, and sends its events through a pipe in batches.  The parent merges
+    the events by their keys (:class:`tlsdoc.shares.ShareMerge`) and writes
+    the connections in one process's order, framed as the writers frame
+    them, then the warnings.  ``test_parallel`` checks that both ways give
+    the same bytes.
     """
 
     def __init__(self, args: argparse.Namespace, workers: int, progress: "_Progress") -> None:
@@ -307,18 +310,18 @@ class _Parallel:
                                               run_checks=self.verify)
         capture.open_capture(args.capture).close()  # not a capture: fail here
         self.warnings: list[str] = list(material.warnings)
-        self._keyed: list = []
+        self.token = shares.new_token()
         self._pids: list[int] = []
         self._pipes: list = []
         sys.stdout.flush()
         sys.stderr.flush()
         try:
-            for part in range(workers):
+            for share in range(workers):
                 read_end, write_end = os.pipe()
                 pid = os.fork()
                 if pid == 0:  # the worker: never returns
                     os.close(read_end)
-                    self._work(part, workers, material, write_end)
+                    self._work(share, workers, material, write_end)
                 os.close(write_end)
                 self._pids.append(pid)
                 self._pipes.append(os.fdopen(read_end, "rb", buffering=1 << 16))
@@ -327,15 +330,17 @@ class _Parallel:
             raise
 
     # -- the worker side ----------------------------------------------------
-    def _render(self, c: analysis.ConnectionAnalysis) -> tuple[str, tuple[str, ...], int]:
+    def _render(self, c: analysis.ConnectionAnalysis) -> tuple[str, tuple, tuple[str, ...]]:
         statuses = tuple(str(k.status) for k in c.checks) if self.verify else ()
         failed = sum(1 for k in c.checks if k.failed) if self.verify else 0
         if self.mode == "json":
-            return json.dumps(jsondoc.connection_dict(c, checks=self.verify), ensure_ascii=False), statuses, failed
-        make = {"decrypt": text.decrypt_lines, "verify": text.check_lines}.get(self.mode, text.connection_lines)
-        return "\n".join(make(c)), statuses, failed
+            rendered = json.dumps(jsondoc.connection_dict(c, checks=self.verify), ensure_ascii=False)
+        else:
+            make = {"decrypt": text.decrypt_lines, "verify": text.check_lines}.get(self.mode, text.connection_lines)
+            rendered = "\n".join(make(c))
+        return rendered, (statuses, failed), c.warnings
 
-    def _work(self, part: int, parts: int, material: analysis.KeyMaterial, fd: int) -> None:
+    def _work(self, share: int, workers: int, material: analysis.KeyMaterial, fd: int) -> None:
         status = 1
         try:
             for other in self._pipes:  # the earlier workers' pipes are the parent's business
@@ -346,11 +351,16 @@ class _Parallel:
                     pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
 
                 try:
-                    progress = (lambda pos: send(("progress", pos))) if part == 0 else None
-                    run = analysis.iter_analyze_part(self.capture, part, parts, material, on_progress=progress)
-                    for rank, c in run:
-                        send(("item", rank, *self._render(c)))
-                    send(("end", run.warnings))
+                    progress = (lambda pos: send(("progress", pos))) if share == 0 else None
+                    batch: list[tuple] = []
+                    for event in shares.iter_share_events(self.capture, share, workers, self.token,
+                                                          self._render, material, on_progress=progress):
+                        batch.append(event)
+                        if event[0] == "m":
+                            send(("events", batch))
+                            batch = []
+                    send(("events", batch))
+                    send(("end",))
                     status = 0
                 except TlsdocError as exc:
                     send(("error", str(exc), True))
@@ -363,44 +373,58 @@ class _Parallel:
 
     # -- the parent side ----------------------------------------------------
     def _items(self):
-        """The workers' items in rank order (the one-process order)."""
-        heads: list = [None] * len(self._pipes)
-        done = [False] * len(self._pipes)
-        rank = 0
+        """The rendered connections in one process's order; then the warnings are complete."""
+        merge = shares.ShareMerge(self.token)
+        n = len(self._pipes)
+        queues: list[collections.deque] = [collections.deque() for _ in range(n)]
+        known = [(-1, 0)] * n  # each share has sent every event with a key below this
+        ended = [False] * n
         while True:
-            for k, pipe in enumerate(self._pipes):
-                while heads[k] is None and not done[k]:
-                    heads[k] = self._receive(k, pipe)
-                    if heads[k] is None:
-                        done[k] = True
-            k = next((k for k, head in enumerate(heads) if head is not None and head[1] == rank), None)
-            if k is None:
-                if any(head is not None for head in heads):
-                    raise RuntimeError(f"tlsdoc worker processes: connection {rank} is missing")
-                return
-            _, _, rendered, statuses, failed = heads[k]
-            heads[k] = None
-            for status in statuses:
-                self.tally[status] = self.tally.get(status, 0) + 1
-            self.failed += failed
-            rank += 1
-            yield rendered
+            best, best_key = None, None
+            for k in range(n):
+                if queues[k]:
+                    key = _key(queues[k][0])
+                    if best_key is None or key < best_key:
+                        best, best_key = k, key
+            # A share that could still send something earlier is read first.
+            wait = next((k for k in range(n) if not queues[k] and not ended[k]
+                         and (best_key is None or known[k] < best_key)), None)
+            if wait is not None:
+                ended[wait] = not self._receive(wait, queues[wait])
+                if queues[wait]:
+                    known[wait] = _key(queues[wait][-1])
+                continue
+            if best is None:
+                break
+            for released in merge.event(best, queues[best].popleft()):
+                yield self._count(released)
+        for released in merge.finish():
+            yield self._count(released)
+        self.warnings.extend(merge.warnings)
 
-    def _receive(self, k: int, pipe):
-        """The next item from worker *k*, or None at its end (handling the other messages)."""
+    def _count(self, released: shares.Released) -> str:
+        statuses, failed = released.extra
+        for status in statuses:
+            self.tally[status] = self.tally.get(status, 0) + 1
+        self.failed += failed
+        return released.text
+
+    def _receive(self, k: int, pipe_queue: collections.deque) -> bool:
+        """Read worker *k*'s next batch into its queue; False at its end."""
+        pipe = self._pipes[k]
         while True:
             try:
                 message = pickle.load(pipe)
             except EOFError:
                 raise RuntimeError(f"tlsdoc worker process {k} ended without finishing") from None
             kind = message[0]
-            if kind == "item":
-                return message
+            if kind == "events":
+                pipe_queue.extend(message[1])
+                return True
             if kind == "progress":
                 self.progress(message[1])
             elif kind == "end":
-                self._keyed.extend(message[1])
-                return None
+                return False
             elif message[2]:  # a TlsdocError: reported like any other
                 raise CaptureError(message[1])
             else:
@@ -418,7 +442,6 @@ class _Parallel:
                 out.write("\n  " if not count else ",\n  ")
                 out.write(item)
                 count += 1
-            self._finish_warnings()
             out.write("\n ]," if count else "],")
             out.write(' "warnings": ')
             out.write(json.dumps(self.warnings, ensure_ascii=False))
@@ -430,7 +453,6 @@ class _Parallel:
             out.write(item)
             out.write("\n")
             count += 1
-        self._finish_warnings()
         if count == 0:
             out.write(f"{self.capture}: no TCP connections\n")
         elif self.verify:
@@ -438,10 +460,6 @@ class _Parallel:
             total = sum(t.values())
             out.write(f"\n{total} check{'' if total == 1 else 's'}: {t['passed']} passed, {t['failed']} failed, "
                       f"{t['not possible']} not possible\n")
-
-    def _finish_warnings(self) -> None:
-        self.warnings.extend(text for _, text in sorted(self._keyed, key=lambda kw: kw[0]))
-        self._keyed = []
 
     def close(self) -> None:
         """Stop and reap the workers (they are done already unless the output failed)."""
@@ -454,3 +472,11 @@ class _Parallel:
                 pass
             os.waitpid(pid, 0)
         self._pids = []
+
+
+#: The key of a worker's event: where in the capture it was met (see tlsdoc.shares).
+_LAST = (float("inf"), 0)
+
+
+def _key(event: tuple) -> tuple:
+    return _LAST if event[0] == "f" else event[1]
