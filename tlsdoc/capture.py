@@ -760,11 +760,22 @@ def share_of(src: str, sport: int, dst: str, dport: int, shares: int) -> int:
     """Which of *shares* shares a TCP connection belongs to (see :func:`read_segments`).
 
     The same for both directions of a connection (the two endpoints are
-    combined symmetrically), so a connection is never split between shares.
-    It uses ``hash()`` of the address strings: stable within one process and
-    the processes forked from it, which is where shares are used.
+    combined symmetrically), so a connection is never split between shares,
+    and the same in every process.
     """
-    return (hash(src) ^ hash(dst) ^ sport ^ dport) % shares
+    return _share(_address_int(src) ^ _address_int(dst) ^ sport ^ dport, shares)
+
+
+def _share(mixed: int, shares: int) -> int:
+    # Fibonacci hashing of the endpoints' XOR: neighbouring ports and
+    # addresses land in different shares.
+    return (((mixed * 0x9E3779B1) & 0xFFFFFFFF) >> 16) % shares
+
+
+@lru_cache(maxsize=4096)
+def _address_int(address: str) -> int:
+    return int(ipaddress.ip_address(address))
+
 
 _U16 = struct.Struct("!H")
 _U32LE = struct.Struct("<I")
@@ -877,24 +888,20 @@ def _decode(number: int, time_ns: int | None, linktype: int, data: bytes,
     # The common case first, in one unpack: untagged Ethernet, IPv4 without
     # options, a TCP header whose lengths all fit.  Anything else (or
     # anything wrong) takes the general path below, which finds the same
-    # segment or words the problem.  With *shares*, a segment of another
-    # share is recognised before it is built (read_segments checks the
-    # general path's segments itself).
+    # segment or words the problem.
     n = len(data)
     if linktype == 1 and n >= 54 and data[12] == 8 and data[13] == 0 and data[14] == 0x45:
         total, frag, proto, s, d, sport, dport, seq, ack, offb, flagb, window = _ETH_IPV4_TCP.unpack_from(data, 15)
         thl = (offb >> 4) * 4
         if proto == 6 and not frag & 0x3FFF and thl >= 20 and total >= 20 + thl and n >= 34 + thl:
-            src = _V4_NAMES.get(s) or _v4_name(s)
-            dst = _V4_NAMES.get(d) or _v4_name(d)
-            if shares and (hash(src) ^ hash(dst) ^ sport ^ dport) % shares != share:  # share_of, inline
-                return _OTHER_SHARE
             if thl == 20:
                 options = ()
             elif thl == 32 and data[54:58] == b"\x01\x01\x08\x0a":
                 options = (_NOP_OPT, _NOP_OPT, _new_tuple(TcpOption, (_KIND_TS, _TS.unpack_from(data, 58))))
             else:
                 options = _parse_options(data, 54, 34 + thl, number)
+            if shares and ((((s ^ d ^ sport ^ dport) * 0x9E3779B1) & 0xFFFFFFFF) >> 16) % shares != share:
+                return _OTHER_SHARE  # (_share, inline: this runs for every frame)
             end = 14 + total
             cap_end = n if n < end else end  # Ethernet padding beyond `end` is not payload
             return _new_tuple(
@@ -902,8 +909,8 @@ def _decode(number: int, time_ns: int | None, linktype: int, data: bytes,
                 (
                     number,
                     time_ns,
-                    src,
-                    dst,
+                    _V4_NAMES.get(s) or _v4_name(s),
+                    _V4_NAMES.get(d) or _v4_name(d),
                     sport,
                     dport,
                     seq,
