@@ -43,6 +43,12 @@ def _damaged(tmp_path):
     late = rst[-2].replace(time_ns=rst[-1].time_ns + 1, payload=b"late!", seq=rst[-2].seq + 5)
     packets.extend(rst + [late])
     add([b"\x16\x03\x01\x00\x02ab"], [b"never closed"], 24, close=None)
+    for k in range(25, 31):  # a malformed TCP option (length 1), whichever share it falls in
+        bad = synth.synth_connection([b"x" * 10], [b"y" * 10], client=("192.0.2.10", 40000 + k),
+                                     start_ns=synth.T0_NS + k * 3_000_000)
+        i = synth.data_indices(bad)[0]
+        bad[i] = bad[i].replace(options=b"\x08\x01\x00\x00")
+        packets.extend(bad)
     packets.sort(key=lambda p: p.time_ns)
     data = synth.capture_bytes(packets)
     path = tmp_path / "damaged.pcap"
@@ -104,6 +110,7 @@ def test_workers_follow_one_process_when_connections_are_handed_out_early(tmp_pa
     assert any("after the connection closed" in w for w in single.warnings)
     assert any("missing at offset" in w for w in single.warnings)
     assert any("file ends inside" in w for w in single.warnings)
+    assert sum("frame skipped" in w for w in single.warnings) == 6
 
 
 def test_shares_split_connections_not_directions():
