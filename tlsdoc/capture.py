@@ -72,6 +72,7 @@ __all__ = [
     "open_capture",
     "read_frames",
     "read_segments",
+    "share_of",
     "decode_segment",
     "read_bytes",
     "read_blocks",

@@ -67,7 +67,7 @@ from tlsdoc import __version__, analysis, capture, shares
 from tlsdoc.errors import CaptureError, TlsdocError
 from tlsdoc.render import jsondoc, text
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "PARALLEL_MIN_BYTES", "MAX_WORKERS"]
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1

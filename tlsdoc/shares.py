@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterator
 from tlsdoc import analysis, capture, tcp
 from tlsdoc.analysis import ConnectionAnalysis, KeyMaterial
 
-__all__ = ["ShareMerge", "iter_share_events", "marked_index", "new_token"]
+__all__ = ["MARK_EVERY", "Payload", "Released", "ShareMerge", "iter_share_events", "marked_index", "new_token"]
 
 #: Brackets around an index mark: characters no renderer escapes or adds.
 _OPEN, _CLOSE = "\u2045", "\u2046"
@@ -195,7 +195,7 @@ class ShareMerge:
     their keys across shares (each share's own events are already in
     order; a key is never repeated by two shares), then call
     :meth:`finish`.  Both return the connections handed out, in order;
-    :attr:`warnings` holds every warning, in one process's order, with
+    ``warnings`` holds every warning, in one process's order, with
     real indexes.  Memory: one entry per connection started and not yet
     handed out.
     """
