@@ -157,3 +157,21 @@ def test_every_capture_gives_the_same_in_two_workers(capsys, monkeypatch, path):
         argv += ["--keylog", str(keylog)]
     one = _run(capsys, monkeypatch, argv, 1)
     assert _run(capsys, monkeypatch, argv, 2) == one
+
+
+def test_a_connection_is_in_one_share_however_its_frames_are_framed():
+    # capture._decode's one-unpack path (untagged Ethernet, IPv4) and its
+    # general path (VLAN tags, cooked captures, raw IP) must agree on the share.
+    from tlsdoc import capture
+
+    for port in range(40000, 40016):
+        packets = synth.synth_connection([b"hello"], [b"world"], client=("192.0.2.10", port))
+        for shares in (2, 3):
+            owners = set()  # over both directions and every framing
+            for p in packets:
+                ip = synth.ip_bytes(p)
+                for linktype, frame in [(1, synth.link_frame(ip, 1)), (1, synth.link_frame(ip, 1, vlans=[7])),
+                                        (113, synth.link_frame(ip, 113)), (101, synth.link_frame(ip, 101))]:
+                    owners.add(tuple(share for share in range(shares)
+                                     if type(capture._decode(1, 0, linktype, frame, share, shares)) is capture.Segment))
+            assert len(owners) == 1 and len(next(iter(owners))) == 1, owners
