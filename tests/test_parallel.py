@@ -175,3 +175,18 @@ def test_a_connection_is_in_one_share_however_its_frames_are_framed():
                     owners.add(tuple(share for share in range(shares)
                                      if type(capture._decode(1, 0, linktype, frame, share, shares)) is capture.Segment))
             assert len(owners) == 1 and len(next(iter(owners))) == 1, owners
+
+
+def test_jobs_option_chooses_the_workers_for_any_capture(capsys):
+    path = str(CORPUS / "multi-conn.pcapng")
+    keys = str(CORPUS / "multi-conn.keys")
+    outputs = []
+    for jobs in ("1", "2", "3"):
+        code = cli.main(["decrypt", path, "--keylog", keys, "--jobs", jobs])
+        outputs.append((code, *capsys.readouterr()))
+    assert outputs[0][1] and outputs[0] == outputs[1] == outputs[2]
+    for bad in ("0", "-1", "two", "65"):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(["show", path, "--jobs", bad])
+        assert exit_.value.code == cli.EXIT_USAGE
+        assert "--jobs" in capsys.readouterr().err

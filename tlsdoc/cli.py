@@ -47,7 +47,8 @@ processes when CPUs are idle: one per idle CPU, at most
 reassembles, analyses and renders only its share; the parent merges the
 workers' events back into one process's order, so the output is byte for
 byte the one-process output.  On a busy machine no worker is started.
-Peak memory is that of each process.
+Peak memory is that of each process.  ``--jobs N`` overrides the choice,
+for a capture of any size (``--jobs 1``: no worker).
 """
 
 from __future__ import annotations
@@ -110,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
             help="the server's RSA private key (PEM); may be given several times",
         )
         sub.add_argument("--json", action="store_true", help="print one JSON document")
+        sub.add_argument(
+            "--jobs",
+            metavar="N",
+            type=_jobs,
+            default=0,
+            help="worker processes: 1 for none; N to share the connections between N "
+            "(same output); default: one per idle CPU for a big capture",
+        )
         return sub
 
     add(
@@ -174,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         size = os.path.getsize(args.capture) if os.path.isfile(args.capture) else 0
         progress = _Progress(err, size)
-        workers = _workers(size)
+        workers = args.jobs if args.jobs and hasattr(os, "fork") else _workers(size)
         try:
             verify = args.command == "verify"
             if workers > 1:
@@ -246,8 +255,19 @@ PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 MAX_WORKERS = 4
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number from 1 to 64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 64, not {value}")
+    return value
+
+
 def _workers(size: int) -> int:
-    """How many worker processes to use for a capture of *size* bytes (1: none).
+    """How many worker processes to use for a capture of *size* bytes (1: none), by default.
 
     One per CPU that is idle now: on a shared machine, workers that have to
     wait for a CPU make the run slower than one process, not faster.
