@@ -51,6 +51,9 @@ TLSDOC = [PY, "-m", "tlsdoc"]
 TSHARK = shutil.which("tshark")
 HELLO_FIELDS = ["tls.handshake.type", "tls.handshake.version", "tls.handshake.ciphersuite",
                 "tls.handshake.extensions_server_name", "tls.handshake.random"]
+#: The tool name of the runs with ``--jobs 1`` (the "tlsdoc" runs use the
+#: default: worker processes on idle CPUs, as a user would run it).
+ONE_PROCESS = "tlsdoc-j1"
 TARGET_SHOW = 4.0
 TARGET_DECRYPT = 3.0
 TARGET_RSS_MB = 150.0
@@ -70,7 +73,7 @@ class Capture:
 @dataclass
 class Run:
     task: str  # "show", "decrypt"
-    tool: str  # "tlsdoc", "tshark", "scapy"
+    tool: str  # "tlsdoc", "tlsdoc-j1" (one process), "tshark", "scapy"
     capture: str  # label
     seconds: float = 0.0
     frames_per_s: float = 0.0
@@ -347,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         name = f"{task}-{tool}-{cap.connections}"
         stdout = out_dir / f"{name}.out"
         warm(cap.pcap)
-        log(f"{task:8} {tool:7} {cap.label:5} ...")
+        log(f"{task:8} {tool:9} {cap.label:5} ...")
         seconds, rss, status, tail = measure(argv, stdout, timeout=args.timeout)
         run = Run(task, tool, cap.label, seconds, cap.frames / seconds if seconds else 0.0, rss, status, argv=argv)
         if status != 0:
@@ -376,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         if has_show:
             go("show", "tlsdoc", cap, TLSDOC + ["show", str(cap.pcap), "--json"],
                lambda p, c: check_show_json(p, c, decrypt=False))
+            if cap is full:  # the same in one process, for comparison
+                go("show", ONE_PROCESS, cap, TLSDOC + ["show", str(cap.pcap), "--json", "--jobs", "1"],
+                   lambda p, c: check_show_json(p, c, decrypt=False))
         if TSHARK:
             go("show", "tshark", cap, tshark_hello(cap), check_hello_tsv)
     if not has_show:
@@ -397,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
             go("decrypt", "tlsdoc", cap,
                TLSDOC + ["decrypt", str(cap.pcap), "--keylog", str(cap.keylog), "--json"],
                lambda p, c: check_show_json(p, c, decrypt=True))
+            if cap is full:
+                go("decrypt", ONE_PROCESS, cap,
+                   TLSDOC + ["decrypt", str(cap.pcap), "--keylog", str(cap.keylog), "--json", "--jobs", "1"],
+                   lambda p, c: check_show_json(p, c, decrypt=True))
             if TSHARK:
                 go("decrypt", "tshark", cap, tshark_decrypt(cap), check_tshark_http)
     else:
@@ -412,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     for task, target in (("show", TARGET_SHOW), ("decrypt", TARGET_DECRYPT)):
         for label in captures:
             mine, theirs = find(task, "tlsdoc", label), find(task, "tshark", label)
+            one = find(task, ONE_PROCESS, label)
+            if one and theirs and one.seconds and theirs.seconds:
+                ratios[f"{task} {label} {ONE_PROCESS}/tshark"] = theirs.seconds / one.seconds
             if mine and theirs and mine.seconds and theirs.seconds:
                 ratio = theirs.seconds / mine.seconds
                 ratios[f"{task} {label} tlsdoc/tshark"] = ratio
@@ -442,9 +455,9 @@ def main(argv: list[str] | None = None) -> int:
         gen = f"{c.generated_seconds:.1f} s" if c.generated_seconds is not None else "reused"
         print(f"{c.pcap.name:22} {c.label:>5} {c.bytes / 1e6:9,.1f} {c.frames:11,} {c.connections:8,} {gen:>10}")
     print()
-    print(f"{'task':8} {'tool':7} {'file':>5} {'seconds':>9} {'frames/s':>11} {'peak RSS MB':>12}  check")
+    print(f"{'task':8} {'tool':9} {'file':>5} {'seconds':>9} {'frames/s':>11} {'peak RSS MB':>12}  check")
     for r in runs:
-        print(f"{r.task:8} {r.tool:7} {r.capture:>5} {r.seconds:9.2f} {r.frames_per_s:11,.0f} "
+        print(f"{r.task:8} {r.tool:9} {r.capture:>5} {r.seconds:9.2f} {r.frames_per_s:11,.0f} "
               f"{r.peak_rss_mb:12.1f}  {r.check}")
     print()
     for name, value in ratios.items():
