@@ -345,6 +345,29 @@ def test_new_syn_on_an_open_connection_ends_the_old_one():
     assert "a new SYN (different ISN)" in warnings[0]
 
 
+def test_a_late_packet_is_judged_by_its_own_connection_alone():
+    # A packet for a closed 4-tuple is ignored while the tombstone is less
+    # than TOMBSTONE_NS old, and starts a new (guessed) connection after:
+    # whatever other connections did meanwhile (their packets trigger the
+    # sweeps), so processes that see different connections decide alike.
+    from tlsdoc.tcp import TOMBSTONE_NS
+
+    closed = synth_connection([b"hello"], [b"world"])
+    end = closed[-1].time_ns
+    for age, ignored in ((TOMBSTONE_NS - 2 * 10**8, True), (TOMBSTONE_NS + 2 * 10**8, False)):
+        late = closed[-2].replace(time_ns=end + age, payload=b"late!", seq=closed[-2].seq + 6)
+        # another connection's SYN half a second before, so a sweep has just run
+        other = synth_connection([b"x"], [b"y"], client=("192.0.2.11", 40000), start_ns=end + age - 5 * 10**8,
+                                 close=None)[:1]
+        for packets in (closed + [late], closed + other + [late]):
+            conns, warnings = run(packets)
+            mine = [c for c in conns if c.client != ("192.0.2.11", 40000)]
+            if ignored:
+                assert len(mine) == 1 and any("after the connection closed" in w for w in warnings)
+            else:
+                assert len(mine) == 2 and not any("after the connection closed" in w for w in warnings)
+
+
 def test_memory_is_proportional_to_open_connections():
     r = Reassembler(warn=pytest.fail)
     done = 0
