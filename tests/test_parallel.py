@@ -190,3 +190,18 @@ def test_jobs_option_chooses_the_workers_for_any_capture(capsys):
             cli.main(["show", path, "--jobs", bad])
         assert exit_.value.code == cli.EXIT_USAGE
         assert "--jobs" in capsys.readouterr().err
+
+
+def test_a_share_without_connections_still_says_how_far_it_has_read(monkeypatch):
+    # Otherwise the parent would wait for it to reach the end of the file
+    # before merging anything of the others (and they would stall on full pipes).
+    from tlsdoc import capture, shares
+
+    monkeypatch.setattr(capture, "SHARE_MARK_EVERY", 8)
+    path = CAPTURES / "tls13.pcapng"  # one connection: one share has nothing
+    token = shares.new_token()
+    render = lambda c: ("", None, c.warnings)  # noqa: E731
+    events = [list(shares.iter_share_events(path, k, 2, token, render)) for k in (0, 1)]
+    idle = next(e for e in events if not any(kind in ("g", "f") for kind, *_ in e))
+    marks = [key for kind, key, *_ in idle if kind == "m"]
+    assert len(marks) >= 2 and marks == sorted(marks)

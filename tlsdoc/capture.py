@@ -73,6 +73,7 @@ __all__ = [
     "read_frames",
     "read_segments",
     "share_of",
+    "SHARE_MARK_EVERY",
     "decode_segment",
     "read_bytes",
     "read_blocks",
@@ -1176,6 +1177,10 @@ def _parse_options(data: bytes, i: int, end: int, number: int) -> tuple[TcpOptio
     return tuple(out)
 
 
+#: How often (in frames) read_segments says how far it has read, in share mode.
+SHARE_MARK_EVERY = 4096
+
+
 def read_segments(
     fileobj: BinaryIO,
     *,
@@ -1197,7 +1202,10 @@ def read_segments(
         share: ``(k, n)``: yield only the segments of the connections in
             share *k* of *n* (:func:`share_of`), for one of *n* processes
             reading the same capture.  The warnings are the same in every
-            share.
+            share.  Every :data:`SHARE_MARK_EVERY` frames it also yields an
+            ``int``: the number of the last frame fully handled, so that a
+            share with no segment for a long stretch still says how far it
+            has read.
         at: a one-item list; ``at[0]`` is set to each frame's number as it
             is read, so that a caller can tell where a warning was met.
 
@@ -1207,9 +1215,15 @@ def read_segments(
     told: set[object] = set()
     decode = _decode
     mine, shares = share if share is not None else (0, 0)
+    since = 0
     for number, time_ns, linktype, data, _cap, _orig, _iface in _records(fileobj, name, warn):
         if at is not None:
             at[0] = number
+        if shares:
+            since += 1
+            if since == SHARE_MARK_EVERY:
+                since = 0
+                yield number - 1  # type: ignore[misc]  (share mode only, see above)
         try:
             result = decode(number, time_ns, linktype, data, mine, shares)
         except DecodeError as exc:

@@ -41,14 +41,10 @@ from typing import Any, Callable, Iterator
 from tlsdoc import analysis, capture, tcp
 from tlsdoc.analysis import ConnectionAnalysis, KeyMaterial
 
-__all__ = ["MARK_EVERY", "Payload", "Released", "ShareMerge", "iter_share_events", "marked_index", "new_token"]
+__all__ = ["Payload", "Released", "ShareMerge", "iter_share_events", "marked_index", "new_token"]
 
 #: Brackets around an index mark: characters no renderer escapes or adds.
 _OPEN, _CLOSE = "\u2045", "\u2046"
-
-#: After this many of its own segments a worker reports how far it has read.
-MARK_EVERY = 256
-
 
 def new_token() -> str:
     """A random token for one run's index marks: a capture cannot contain it by chance or design."""
@@ -87,7 +83,8 @@ def marked_index(token: str, share: int) -> type:
 #                                    the local index of the connection it started
 #                                    (or None), and the connections it completed as
 #                                    (local index, rendered)
-#   ("m", (frame, 2))                nothing before this key is still to come
+#   ("m", (frame, 2))                nothing before this key is still to come (every
+#                                    capture.SHARE_MARK_EVERY frames read)
 #   ("f", local, warnings, rendered) a connection still open at the end, with the
 #                                    TCP warnings its completion gave
 # where rendered is what the caller's render() made of the analysis.
@@ -137,13 +134,17 @@ def _events(cap: capture.Capture, name: str, share: int, shares: int, marked: ty
         return local, render(analysis._analyse_connection(replace(conn, index=marked(local)), name, material))
 
     reassembler = tcp.Reassembler(warn=warn, name=name)
-    count = 0
     with cap:
         for seg in cap.segments(warn=warn, share=(share, shares), at=at):
             if met:
                 for key, text in met:
                     yield ("w", key, text)
                 met.clear()
+            if type(seg) is int:  # every frame up to seg has been handled
+                if on_progress is not None:
+                    on_progress(cap.position())
+                yield ("m", (seg, 2))
+                continue
             feeding = True
             started = reassembler.started
             done = reassembler.feed(seg)
@@ -152,11 +153,6 @@ def _events(cap: capture.Capture, name: str, share: int, shares: int, marked: ty
             if done or pending or new is not None:
                 yield ("g", (seg.frame, 1), tuple(pending), new, [analysed(c) for c in done])
                 pending.clear()
-            count += 1
-            if count % MARK_EVERY == 0:
-                if on_progress is not None:
-                    on_progress(cap.position())
-                yield ("m", (seg.frame, 2))
         for key, text in met:  # met after the last segment
             yield ("w", key, text)
         met.clear()
