@@ -148,6 +148,22 @@ HELLO_RETRY_REQUEST_RANDOM = hashlib.sha256(b"HelloRetryRequest").digest()
 #: Handshake message header: msg_type (1) + length (3), RFC 8446 §4.
 HANDSHAKE_HEADER_LENGTH = 4
 
+# Enum members compared on hot paths (per record, per message), read once:
+# in Python 3.11 ``ContentType.handshake`` goes through EnumType.__getattr__
+# and costs about five times the comparison itself.
+_CT_HANDSHAKE = ContentType.handshake
+_CT_APPLICATION_DATA = ContentType.application_data
+_CT_CHANGE_CIPHER_SPEC = ContentType.change_cipher_spec
+_CT_ALERT = ContentType.alert
+_HT_SERVER_HELLO = HandshakeType.server_hello
+_HT_FINISHED = HandshakeType.finished
+_TLS_1_2 = ProtocolVersion.TLS_1_2
+_TLS_1_3 = ProtocolVersion.TLS_1_3
+_EXT_SERVER_NAME = ExtensionType.server_name
+_EXT_ALPN = ExtensionType.application_layer_protocol_negotiation
+_EXT_SUPPORTED_VERSIONS = ExtensionType.supported_versions
+_EXT_PRE_SHARED_KEY = ExtensionType.pre_shared_key
+
 
 # ===========================================================================
 # Extensions, RFC 8446 §4.2
@@ -506,7 +522,7 @@ class ServerHello(_HasExtensions):
     @property
     def selected_version(self) -> ProtocolVersion | int:
         """supported_versions' selected_version if present, else legacy_version (RFC 8446 §4.2.1)."""
-        ext = self.extension(ExtensionType.supported_versions)
+        ext = self.extension(_EXT_SUPPORTED_VERSIONS)
         if isinstance(ext, SupportedVersions) and ext.selected_version is not None:
             return ext.selected_version
         return self.legacy_version
@@ -526,7 +542,7 @@ class HelloRetryRequest(_HasExtensions):
 
     @property
     def selected_version(self) -> ProtocolVersion | int:
-        ext = self.extension(ExtensionType.supported_versions)
+        ext = self.extension(_EXT_SUPPORTED_VERSIONS)
         if isinstance(ext, SupportedVersions) and ext.selected_version is not None:
             return ext.selected_version
         return self.legacy_version
@@ -763,7 +779,7 @@ class HandshakeContext:
 
     @property
     def tls13(self) -> bool:
-        return self.version is not None and int(self.version) >= ProtocolVersion.TLS_1_3
+        return self.version is not None and int(self.version) >= _TLS_1_3
 
     @property
     def key_exchange_algorithm(self) -> str | None:
@@ -1923,7 +1939,7 @@ class TlsHandshake:
 
 
 def _alpn_of(extensions: tuple[Extension, ...]) -> str | None:
-    ext = _find(extensions, ExtensionType.application_layer_protocol_negotiation)
+    ext = _find(extensions, _EXT_ALPN)
     if isinstance(ext, ProtocolNameList) and ext.protocol_name_list:
         return ext.protocol_name_list[0].decode("ascii", errors="backslashreplace")
     return None
@@ -2036,7 +2052,7 @@ def _plaintext_hellos(state: _DirectionState) -> list[RawHandshake]:
     reassembler = HandshakeReassembler(state.direction, state.frames_for)
     out: list[RawHandshake] = []
     for rec in state.records:
-        if rec.content_type != ContentType.handshake:
+        if rec.content_type != _CT_HANDSHAKE:
             break
         out.extend(reassembler.feed(rec.fragment, stream_offset=rec.fragment_offset, record=rec.index))
     return out
@@ -2061,24 +2077,25 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
 
     for position, rec in enumerate(state.records):
         ctype = rec.content_type
-        encrypted = after_ccs or (tls13 and ctype == ContentType.application_data)
-        if ctype == ContentType.handshake and not encrypted:
+        encrypted = after_ccs or (tls13 and ctype == _CT_APPLICATION_DATA)
+        if ctype == _CT_HANDSHAKE and not encrypted:
             if broken:
                 continue
             for raw in reassembler.feed(rec.fragment, stream_offset=rec.fragment_offset, record=rec.index):
                 state.raws.append((position, raw))
             continue
-        interleave_check(rec)
+        if reassembler._buffer:  # (``pending`` would copy the buffer for every record)
+            interleave_check(rec)
         if encrypted:
             state.encrypted.append(rec.index)
-        if ctype == ContentType.change_cipher_spec:
+        if ctype == _CT_CHANGE_CIPHER_SPEC:
             state.ccs.append(rec.index)
             if rec.fragment != b"\x01" and not encrypted:  # an encrypted one (renegotiation) is ciphertext
                 _warn(state, "ChangeCipherSpec is not the single byte 0x01", offset=rec.fragment_offset,
                       record=rec.index, field="ChangeCipherSpec", frames=rec.span.frames)
             if not tls13:
                 after_ccs = True
-        elif ctype == ContentType.alert:
+        elif ctype == _CT_ALERT:
             level = description = None
             if not encrypted:
                 if len(rec.fragment) == 2:
@@ -2089,15 +2106,15 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
                           record=rec.index, field="Alert", frames=rec.span.frames)
             state.alerts.append(AlertEntry(direction=state.direction, record=rec.index, span=rec.span,
                                            level=level, description=description, encrypted=encrypted))
-        elif ctype == ContentType.handshake and encrypted:
+        elif ctype == _CT_HANDSHAKE and encrypted:
             # TLS <= 1.2 after ChangeCipherSpec: the first one is Finished (RFC 5246 §7.4.9).
             first = encrypted_handshake_seen == 0
             encrypted_handshake_seen += 1
             state.entries.append((position, HandshakeEntry(
                 name="Finished" if first else "Encrypted",
-                msg_type=HandshakeType.finished if first else None,
+                msg_type=_HT_FINISHED if first else None,
                 direction=state.direction, records=(rec.index,), span=rec.span, encrypted=True)))
-        elif ctype == ContentType.application_data and tls13:
+        elif ctype == _CT_APPLICATION_DATA and tls13:
             # Handshake or application data: unknown without keys.  The flight
             # sent before the peer's first encrypted record is the handshake.
             frame = rec.span.frames[0] if rec.span.frames else None
@@ -2125,7 +2142,7 @@ def _first_encrypted_frame(records: tuple[Record, ...], tls13: bool) -> int | No
     if not tls13:
         return None
     for rec in records:
-        if rec.content_type == ContentType.application_data and rec.span.frames:
+        if rec.content_type == _CT_APPLICATION_DATA and rec.span.frames:
             return rec.span.frames[0]
     return None
 
@@ -2169,7 +2186,7 @@ def parse_handshake(
 
     first_server_hello: Message | None = None
     for raw in _plaintext_hellos(server):
-        if raw.msg_type == HandshakeType.server_hello:
+        if raw.msg_type == _HT_SERVER_HELLO:
             try:
                 first_server_hello = decode_hello(raw)
             except TlsdocError:
@@ -2179,7 +2196,7 @@ def parse_handshake(
     if isinstance(first_server_hello, HelloRetryRequest):
         tls13 = True
     elif isinstance(first_server_hello, ServerHello):
-        tls13 = int(first_server_hello.selected_version) >= ProtocolVersion.TLS_1_3
+        tls13 = int(first_server_hello.selected_version) >= _TLS_1_3
 
     # 2. Sort each direction's records.
     client_first = _first_encrypted_frame(client_recs, tls13)
@@ -2190,7 +2207,7 @@ def parse_handshake(
     # 3. Decode: hellos first (they need no context), then the rest with it.
     client_hello = server_hello = hrr = None
     for raw in (r for _, r in server.raws):
-        if raw.msg_type == HandshakeType.server_hello:
+        if raw.msg_type == _HT_SERVER_HELLO:
             try:
                 msg = decode_hello(raw)
             except TlsdocError:
@@ -2232,7 +2249,7 @@ def parse_handshake(
     # 4. Summary.
     sni = None
     if client_hello is not None:
-        ext = client_hello.extension(ExtensionType.server_name)
+        ext = client_hello.extension(_EXT_SERVER_NAME)
         if isinstance(ext, ServerNameList):
             sni = next((n.host_name for n in ext.server_name_list if n.host_name is not None), None)
     alpn = None
@@ -2240,7 +2257,7 @@ def parse_handshake(
     if server_hello is not None:
         alpn = _alpn_of(server_hello.extensions)
         if tls13:
-            resumed = server_hello.extension(ExtensionType.pre_shared_key) is not None
+            resumed = server_hello.extension(_EXT_PRE_SHARED_KEY) is not None
         else:
             ems = server_hello.extension(ExtensionType.extended_master_secret) is not None
             etm = server_hello.extension(ExtensionType.encrypt_then_mac) is not None
