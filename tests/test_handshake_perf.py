@@ -73,3 +73,79 @@ def test_fast_init_defaults():
     assert dataclasses.replace(view, sni="a").sni == "a"
     ext = handshake.EmptyExtension(type=ExtensionType.extended_master_secret, span=SPAN)
     assert ext == handshake.EmptyExtension(type=ExtensionType.extended_master_secret, span=SPAN)
+
+
+# -- the extension cache (handshake._decoded_before) ------------------------
+
+CAPTURES = ("tls13", "tls13-hrr", "tls13-resumption", "tls12-ecdhe", "tls12-rsa")
+
+
+def _messages() -> list[tuple[bytes, Direction, handshake.HandshakeContext]]:
+    """Every handshake message of the chapters' captures (decrypted ones too), as sent."""
+    from conftest import CAPTURES as folder
+
+    from tlsdoc import analysis
+
+    out = []
+    for name in CAPTURES:
+        result = analysis.analyze(folder / f"{name}.pcapng", keylog=folder / f"{name}.keys")
+        for conn in result.connections:
+            for direction in Direction:
+                for entry in conn.tls.messages(direction):
+                    if entry.raw is not None:
+                        out.append((entry.raw, direction, conn.tls.context))
+    return out
+
+
+def _mutations(messages, count: int, seed: int = 8446):
+    """Messages with a few bytes changed, cut or repeated, most with their length fixed up."""
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(count):
+        data, direction, context = rng.choice(messages)
+        b = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            if not b:
+                break
+            i = rng.randrange(len(b))
+            op = rng.randrange(4)
+            if op == 0:
+                b[i] = rng.randrange(256)
+            elif op == 1:
+                del b[i:i + rng.randrange(1, 8)]
+            elif op == 2:
+                j = rng.randrange(len(b))
+                b[i:i] = b[j:j + rng.randrange(1, 40)]
+            else:
+                b[i] ^= 1 << rng.randrange(8)
+        if len(b) >= 4 and rng.random() < 0.8:
+            b[1:4] = (len(b) - 4).to_bytes(3, "big")
+        yield bytes(b), direction, context
+
+
+def _outcome(data: bytes, direction: Direction, context) -> str:
+    try:
+        entries = handshake.parse_messages(data, direction=direction, context=context, base=77, record=2,
+                                           frames_for=lambda start, end: (start // 100 + 1, end // 100 + 1))
+    except Exception as exc:  # the same error, worded and located the same way
+        return f"{type(exc).__name__}: {exc} ({exc.offset}, {exc.field})"
+    return repr(entries)
+
+
+class _Forgetful(dict):
+    """A cache that never keeps anything: every extension goes through its decoder."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+def test_extensions_decoded_before_are_what_their_decoder_gives(monkeypatch):
+    messages = _messages()
+    cases = messages + list(_mutations(messages, 1500))
+    handshake._decoded_before.clear()
+    warm = [_outcome(*case) for case in cases for _ in range(2)][1::2]  # the second decode is from the cache
+    monkeypatch.setattr(handshake, "_decoded_before", _Forgetful())
+    general = [_outcome(*case) for case in cases]
+    assert warm == general
+    assert sum(not text.startswith(("DecodeError", "TruncatedError")) for text in general) > len(messages)

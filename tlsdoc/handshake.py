@@ -1043,55 +1043,74 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     out: list[Extension] = []
     seen: set[int] = set()
     data = vec.data
-    while not vec.at_end():
-        start = vec.pos
-        if vec.end - start >= 4:
-            # type and length read here, not through the cursor (it is done
-            # the same way below, where it words the error, when a length
-            # runs past the block)
-            raw_type = data[start] << 8 | data[start + 1]
-            length = data[start + 2] << 8 | data[start + 3]
-        else:
-            raw_type = vec.u16("extension_type")
-            length = -1
-        type_ = lookup(ExtensionType, raw_type)
-        name = _EXTENSION_NAMES.get(raw_type) or f"extension_0x{raw_type:04x}"
-        if raw_type in seen:
-            raise vec.error(f"duplicate extension {name}", name, offset=vec.base + start)
-        seen.add(raw_type)
-        decoder = EXTENSION_DECODERS.get(type_) if isinstance(type_, ExtensionType) else None
-        if decoder is not None and raw_type in _SAME_BYTES_SAME_VALUE and 0 <= length <= vec.end - start - 4:
-            key = (where, raw_type, bytes(data[start + 4 : start + 4 + length]))
-            known = _decoded_before.get(key)
-            if known is not None:  # decoded before: no cursor needed
-                vec.pos = start + 4 + length
-                cls, fields = known
-                out.append(cls(type=type_, span=vec.span(start), **fields))
-                continue
-        if length >= 0:
-            vec.pos = start + 2
-        body = vec.vector(2, name)
-        span = vec.span(start)
-        value = None
-        if decoder is not None:
-            value = decoder(body, where, type_, span)
-            if value is not None:
-                body.done()
-                if raw_type in _SAME_BYTES_SAME_VALUE:
-                    _remember((where, raw_type, bytes(data[start + 4 : vec.pos])), value)
-        if value is None:
-            value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
-        out.append(value)
+    pos = vec.pos
+    end = vec.end
+    spans = vec._spans
+    remembered = _decoded_before
+    cacheable = _SAME_BYTES_SAME_VALUE
+    while pos < end:
+        # Fast path: an extension decoded before (same message kind, type and
+        # bytes) whose header and body lie inside the block and whose type is
+        # new here.  Anything else, errors included, goes through _extension.
+        if end - pos >= 4:
+            raw_type = data[pos] << 8 | data[pos + 1]
+            body_end = pos + 4 + (data[pos + 2] << 8 | data[pos + 3])
+            if body_end <= end and raw_type in cacheable and raw_type not in seen:
+                make = remembered.get((where, raw_type, data[pos + 4 : body_end]))
+                if make is not None:
+                    seen.add(raw_type)
+                    out.append(make(spans(pos, body_end)))
+                    pos = body_end
+                    continue
+        vec.pos = pos
+        out.append(_extension(vec, where, seen))
+        pos = vec.pos
+    vec.pos = pos
     return tuple(out)
+
+
+def _extension(vec: Cursor, where: str, seen: set[int]) -> Extension:
+    """One Extension at ``vec.pos``, through its decoder (and remembered, see below)."""
+    data = vec.data
+    start = vec.pos
+    if vec.end - start >= 4:
+        # type and length read here, not through the cursor (it is done
+        # the same way below, where it words the error, when a length
+        # runs past the block)
+        raw_type = data[start] << 8 | data[start + 1]
+        length = data[start + 2] << 8 | data[start + 3]
+    else:
+        raw_type = vec.u16("extension_type")
+        length = -1
+    type_ = lookup(ExtensionType, raw_type)
+    name = _EXTENSION_NAMES.get(raw_type) or f"extension_0x{raw_type:04x}"
+    if raw_type in seen:
+        raise vec.error(f"duplicate extension {name}", name, offset=vec.base + start)
+    seen.add(raw_type)
+    decoder = EXTENSION_DECODERS.get(type_) if isinstance(type_, ExtensionType) else None
+    if length >= 0:
+        vec.pos = start + 2
+    body = vec.vector(2, name)
+    span = vec.span(start)
+    value = None
+    if decoder is not None:
+        value = decoder(body, where, type_, span)
+        if value is not None:
+            body.done()
+            if raw_type in _SAME_BYTES_SAME_VALUE:
+                _remember((where, raw_type, bytes(data[start + 4 : vec.pos])), value)
+    if value is None:
+        value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
+    return value
 
 
 # Extensions whose decoded value is a function of their bytes and of the
 # message they sit in, with no span inside but their own.  Clients send the
 # same ones connection after connection (supported_groups,
 # signature_algorithms, ALPN, ...), so each distinct (message, type, bytes)
-# is decoded once and later copies are rebuilt from its fields with their
-# own span: a ClientHello decodes in half the time.  server_name, key_share
-# and pre_shared_key hold spans of their own entries and are always decoded.
+# is decoded once and later copies are copies of that value with their own
+# span: a ClientHello decodes in half the time.  server_name, key_share and
+# pre_shared_key hold spans of their own entries and are always decoded.
 _SAME_BYTES_SAME_VALUE: frozenset[int] = frozenset(
     int(t)
     for t in (
@@ -1114,15 +1133,32 @@ _SAME_BYTES_SAME_VALUE: frozenset[int] = frozenset(
         ExtensionType.padding,
     )
 )
-_decoded_before: dict[tuple[str, int, bytes], tuple[type, dict]] = {}
+# (message kind, extension type, extension_data) -> a maker: span -> value
+_decoded_before: dict[tuple[str, int, bytes], Callable[[Span], Extension]] = {}
 _DECODED_BEFORE_MAX = 1024
 
 
 def _remember(key: tuple[str, int, bytes], value: Extension) -> None:
     if len(_decoded_before) >= _DECODED_BEFORE_MAX:
         _decoded_before.clear()
-    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.name not in ("type", "span")}
-    _decoded_before[key] = (type(value), fields)
+    _decoded_before[key] = _copier(value)
+
+
+def _copier(value: Extension) -> Callable[[Span], Extension]:
+    """``span -> value`` with that span: a copy made by setting the slots (no __init__, no kwargs)."""
+    cls = type(value)
+    slots = cls.__dict__
+    others = tuple((slots[f.name].__set__, getattr(value, f.name)) for f in dataclasses.fields(cls) if f.name != "span")
+    set_span = slots["span"].__set__
+
+    def copy_with_span(span: Span) -> Extension:
+        obj = _new_object(cls)
+        for set_field, field_value in others:
+            set_field(obj, field_value)
+        set_span(obj, span)
+        return obj
+
+    return copy_with_span
 
 
 # ===========================================================================
@@ -1761,7 +1797,8 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
     """
     context = context or _NO_CONTEXT
     cur = _new_object(_MessageCursor)
-    cur.data = raw.data
+    data = raw.data
+    cur.data = data if type(data) is bytes else bytes(data)  # slices of it are dict keys
     cur.pos = HANDSHAKE_HEADER_LENGTH
     cur.end = len(raw.data)
     cur.base = 0  # errors carry message offsets, mapped to the stream below
