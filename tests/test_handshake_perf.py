@@ -75,7 +75,7 @@ def test_fast_init_defaults():
     assert ext == handshake.EmptyExtension(type=ExtensionType.extended_master_secret, span=SPAN)
 
 
-# -- the extension cache (handshake._decoded_before) ------------------------
+# -- the caches of values decoded before (extensions, cipher suite lists) ---
 
 CAPTURES = ("tls13", "tls13-hrr", "tls13-resumption", "tls12-ecdhe", "tls12-rsa")
 
@@ -140,12 +140,14 @@ class _Forgetful(dict):
         pass
 
 
-def test_extensions_decoded_before_are_what_their_decoder_gives(monkeypatch):
+def test_values_decoded_before_are_what_their_decoder_gives(monkeypatch):
     messages = _messages()
     cases = messages + list(_mutations(messages, 1500))
     handshake._decoded_before.clear()
-    warm = [_outcome(*case) for case in cases for _ in range(2)][1::2]  # the second decode is from the cache
+    handshake._u16_lists_before.clear()
+    warm = [_outcome(*case) for case in cases for _ in range(2)][1::2]  # the second decode is from the caches
     monkeypatch.setattr(handshake, "_decoded_before", _Forgetful())
+    monkeypatch.setattr(handshake, "_u16_lists_before", _Forgetful())
     general = [_outcome(*case) for case in cases]
     assert warm == general
     assert sum(not text.startswith(("DecodeError", "TruncatedError")) for text in general) > len(messages)

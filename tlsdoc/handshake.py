@@ -76,6 +76,7 @@ from tlsdoc.registry import (
     key_exchange,
     lookup,
     lookup_all,
+    members,
 )
 from tlsdoc.wire import Cursor, Direction, Span
 
@@ -163,6 +164,15 @@ _EXT_SERVER_NAME = ExtensionType.server_name
 _EXT_ALPN = ExtensionType.application_layer_protocol_negotiation
 _EXT_SUPPORTED_VERSIONS = ExtensionType.supported_versions
 _EXT_PRE_SHARED_KEY = ExtensionType.pre_shared_key
+# lookup(registry, value) for the code points read on every connection, as
+# the bound get of its table: ``_VERSION(v, v)`` (unassigned values stay ints).
+_HANDSHAKE_TYPE = members(HandshakeType).get
+_EXTENSION_TYPE = members(ExtensionType).get
+_VERSION = members(ProtocolVersion).get
+_SUITE = members(CipherSuite).get
+_GROUP = members(NamedGroup).get
+_NAME_TYPE = members(NameType).get
+_SCHEME = members(SignatureScheme).get
 
 
 # ===========================================================================
@@ -810,7 +820,26 @@ _ExtDecoder = Callable[[Cursor, str, "ExtensionType | int", Span], "Extension | 
 
 
 def _u16_list(cur: Cursor, length_size: int, registry, field_name: str) -> tuple:
+    # A client offers the same cipher_suites on every connection: each
+    # distinct (registry, list bytes) is decoded once.  A list whose length
+    # runs past the cursor is left to _u16_list_raw, which raises.
+    pos = cur.pos
+    start = pos + length_size
+    end = start + int.from_bytes(cur.data[pos:start], "big")
+    if start <= cur.end and end <= cur.end:
+        key = (registry, bytes(cur.data[start:end]))
+        values = _u16_lists_before.get(key)
+        if values is None:
+            values = lookup_all(registry, _u16_list_raw(cur, length_size, field_name))
+            if len(_u16_lists_before) >= _DECODED_BEFORE_MAX:
+                _u16_lists_before.clear()
+            _u16_lists_before[key] = values
+        cur.pos = end
+        return values
     return lookup_all(registry, _u16_list_raw(cur, length_size, field_name))
+
+
+_u16_lists_before: dict[tuple[type, bytes], tuple] = {}
 
 
 def _u8_list(cur: Cursor, registry, field_name: str) -> tuple:
@@ -828,9 +857,10 @@ def _ext_server_name(cur, where, type_, span):
         return ServerNameList(type=type_, server_name_list=(), span=span)
     vec = cur.vector(2, "server_name_list")
     names = []
-    while not vec.at_end():
+    while vec.pos < vec.end:
         start = vec.pos
-        name_type = lookup(NameType, vec.u8("name_type"))
+        name_type = vec.u8("name_type")
+        name_type = _NAME_TYPE(name_type, name_type)
         # Only host_name is defined; every deployed name type uses the same
         # opaque<1..2^16-1> layout, so other types are read the same way.
         name = vec.opaque(2, "host_name")
@@ -918,7 +948,8 @@ def _u16_list_raw(cur: Cursor, length_size: int, field_name: str) -> tuple[int, 
 
 def _key_share_entry(cur: Cursor) -> KeyShareEntry:
     start = cur.pos
-    group = lookup(NamedGroup, cur.u16("group"))
+    group = cur.u16("group")
+    group = _GROUP(group, group)
     key = cur.opaque(2, "key_exchange")
     return KeyShareEntry(group=group, key_exchange=key, span=cur.span(start))
 
@@ -927,7 +958,7 @@ def _ext_key_share(cur, where, type_, span):
     if where == CH:
         vec = cur.vector(2, "client_shares")
         shares = []
-        while not vec.at_end():
+        while vec.pos < vec.end:
             shares.append(_key_share_entry(vec))
         return KeyShareClientHello(type=type_, client_shares=tuple(shares), span=span)
     if where == SH:
@@ -1039,6 +1070,10 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     """
     if optional and cur.at_end():
         return ()
+    pos = cur.pos
+    if pos + 2 <= cur.end and not cur.data[pos] and not cur.data[pos + 1]:
+        cur.pos = pos + 2  # an empty block (CertificateEntry, NewSessionTicket): no sub-cursor needed
+        return ()
     vec = cur.vector(2, "extensions")
     out: list[Extension] = []
     seen: set[int] = set()
@@ -1082,7 +1117,7 @@ def _extension(vec: Cursor, where: str, seen: set[int]) -> Extension:
     else:
         raw_type = vec.u16("extension_type")
         length = -1
-    type_ = lookup(ExtensionType, raw_type)
+    type_ = _EXTENSION_TYPE(raw_type, raw_type)
     name = _EXTENSION_NAMES.get(raw_type) or f"extension_0x{raw_type:04x}"
     if raw_type in seen:
         raise vec.error(f"duplicate extension {name}", name, offset=vec.base + start)
@@ -1175,7 +1210,8 @@ def _client_hello(cur: Cursor, span: Span, ctx: HandshakeContext) -> ClientHello
     # struct { ProtocolVersion legacy_version; Random random; opaque legacy_session_id<0..32>;
     #          CipherSuite cipher_suites<2..2^16-2>; opaque legacy_compression_methods<1..2^8-1>;
     #          Extension extensions<8..2^16-1>; } ClientHello;
-    legacy_version = lookup(ProtocolVersion, cur.u16("legacy_version"))
+    legacy_version = cur.u16("legacy_version")
+    legacy_version = _VERSION(legacy_version, legacy_version)
     random = cur.take(32, "random")
     session_id = cur.opaque(1, "legacy_session_id")
     if len(session_id) > 32:
@@ -1198,7 +1234,8 @@ def _server_hello(cur: Cursor, span: Span, ctx: HandshakeContext) -> ServerHello
     # struct { ProtocolVersion legacy_version; Random random; opaque legacy_session_id_echo<0..32>;
     #          CipherSuite cipher_suite; uint8 legacy_compression_method = 0;
     #          Extension extensions<6..2^16-1>; } ServerHello;
-    legacy_version = lookup(ProtocolVersion, cur.u16("legacy_version"))
+    legacy_version = cur.u16("legacy_version")
+    legacy_version = _VERSION(legacy_version, legacy_version)
     random = cur.take(32, "random")
     hrr = random == HELLO_RETRY_REQUEST_RANDOM
     if hrr:
@@ -1206,7 +1243,8 @@ def _server_hello(cur: Cursor, span: Span, ctx: HandshakeContext) -> ServerHello
     session_id = cur.opaque(1, "legacy_session_id_echo")
     if len(session_id) > 32:
         raise cur.error(f"legacy_session_id_echo of {len(session_id)} bytes (at most 32)", "legacy_session_id_echo")
-    suite = lookup(CipherSuite, cur.u16("cipher_suite"))
+    suite = cur.u16("cipher_suite")
+    suite = _SUITE(suite, suite)
     compression = cur.u8("legacy_compression_method")
     extensions = _extensions(cur, HRR if hrr else SH, optional=True)
     cls = HelloRetryRequest if hrr else ServerHello
@@ -1299,7 +1337,7 @@ def _server_key_exchange(cur: Cursor, span: Span, ctx: HandshakeContext) -> Serv
     signature = None
     if signed:
         # digitally-signed struct { ... } (RFC 5246 §4.7): TLS 1.2 prefixes the algorithm.
-        if ctx.version is None or int(ctx.version) >= ProtocolVersion.TLS_1_2:
+        if ctx.version is None or int(ctx.version) >= _TLS_1_2:
             algorithm = lookup(SignatureScheme, cur.u16("signature_algorithm"))
         signature = cur.opaque(2, "signature")
     return ServerKeyExchange(span=span, key_exchange_algorithm=kex, psk_identity_hint=hint, params=params,
@@ -1319,7 +1357,7 @@ def _certificate_request(cur: Cursor, span: Span, ctx: HandshakeContext) -> Cert
     #          DistinguishedName certificate_authorities<0..2^16-1>; } CertificateRequest;
     types = _u8_list(cur, ClientCertificateType, "certificate_types")
     algorithms: tuple = ()
-    if ctx.version is None or int(ctx.version) >= ProtocolVersion.TLS_1_2:
+    if ctx.version is None or int(ctx.version) >= _TLS_1_2:
         algorithms = _u16_list(cur, 2, SignatureScheme, "supported_signature_algorithms")
     vec = cur.vector(2, "certificate_authorities")
     names = []
@@ -1366,8 +1404,9 @@ def _client_key_exchange(cur: Cursor, span: Span, ctx: HandshakeContext) -> Clie
 def _certificate_verify(cur: Cursor, span: Span, ctx: HandshakeContext) -> CertificateVerify:
     # struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; } CertificateVerify;
     algorithm = None
-    if ctx.version is None or int(ctx.version) >= ProtocolVersion.TLS_1_2:
-        algorithm = lookup(SignatureScheme, cur.u16("algorithm"))
+    if ctx.version is None or int(ctx.version) >= _TLS_1_2:
+        algorithm = cur.u16("algorithm")
+        algorithm = _SCHEME(algorithm, algorithm)
     signature = cur.opaque(2, "signature")
     return CertificateVerify(span=span, algorithm=algorithm, signature=signature)
 
@@ -1586,10 +1625,10 @@ class HandshakeReassembler:
             start = stream_offset + pos
             data = bytes(fragment[pos : pos + total])
             out.append(RawHandshake(
-                msg_type=lookup(HandshakeType, data[0]),
+                msg_type=_HANDSHAKE_TYPE(data[0], data[0]),
                 length=total - HANDSHAKE_HEADER_LENGTH,
                 data=data,
-                span=Span(self.direction, start, start + total, self._frames(start, start + total)),
+                span=_new_span(self.direction, start, start + total, self._frames(start, start + total)),
                 records=() if record is None else (record,),
                 pieces=(_Piece(0, start, total, record),),
                 _frames_for=self.frames_for,
@@ -1619,10 +1658,10 @@ class HandshakeReassembler:
         end = pieces[-1].stream_start + pieces[-1].length
         records = tuple(dict.fromkeys(p.record for p in pieces if p.record is not None))
         return RawHandshake(
-            msg_type=lookup(HandshakeType, data[0]),
+            msg_type=_HANDSHAKE_TYPE(data[0], data[0]),
             length=total - HANDSHAKE_HEADER_LENGTH,
             data=data,
-            span=Span(self.direction, start, end, self._frames(start, end)),
+            span=_new_span(self.direction, start, end, self._frames(start, end)),
             records=records,
             pieces=tuple(pieces),
             _frames_for=self.frames_for,
@@ -1692,33 +1731,56 @@ class _MessageCursor(Cursor):
         data = self.data
         return data[pos] << 8 | data[pos + 1]
 
+    def u32(self, field: str | None = None) -> int:
+        return self.uint(4, field)
+
     def take(self, n: int, field: str | None = None) -> bytes:
         pos = self.pos
         if pos + n > self.end:
             self._need(n, field)
         self.pos = pos + n
-        return bytes(self.data[pos : pos + n])
+        return self.data[pos : pos + n]  # data is bytes: a slice is bytes
 
     def opaque(self, length_size: int, field: str | None = None) -> bytes:
-        return self.take(self.uint(length_size, field), field)
+        # uint then take, in one call (errors raised by the same checks)
+        pos = self.pos
+        start = pos + length_size
+        if start > self.end:
+            self._need(length_size, field)
+        data = self.data
+        end = start + int.from_bytes(data[pos:start], "big")
+        if end > self.end:
+            self.pos = start
+            self._need(end - start, field)
+        self.pos = end
+        return data[start:end]  # data is bytes (decode_message made sure): a slice is bytes
 
     def _child(self, n: int, field: str | None) -> "_MessageCursor":
         # Cursor.vector / Cursor.sub, but the child is a _MessageCursor (and
-        # its slots are set directly, cheaper than Cursor's keyword __init__).
-        self._need(n, field)
+        # its slots are set directly, cheaper than Cursor's keyword __init__;
+        # _need and _name inlined).
+        pos = self.pos
+        if n > self.end - pos:
+            self._need(n, field)
         sub = _new_object(_MessageCursor)
         sub.data = self.data
-        sub.pos = self.pos
-        sub.end = self.pos + n
+        sub.pos = pos
+        sub.end = pos + n
         sub.base = self.base
         sub.direction = self.direction
-        sub.field = self._name(field)
+        parent = self.field
+        sub.field = f"{parent}.{field}" if parent and field else field or parent
         sub._spans = self._spans
-        self.pos += n
+        self.pos = pos + n
         return sub
 
     def vector(self, length_size: int, field: str | None = None) -> "_MessageCursor":
-        return self._child(self.uint(length_size, field), field)
+        pos = self.pos
+        start = pos + length_size
+        if start > self.end:
+            self._need(length_size, field)
+        self.pos = start
+        return self._child(int.from_bytes(self.data[pos:start], "big"), field)
 
     def sub(self, n: int, field: str | None = None) -> "_MessageCursor":
         return self._child(n, field)
@@ -1756,11 +1818,23 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
     if not pieces or (len(pieces) == 1 and pieces[0].msg_start == 0 and pieces[0].length == len(raw.data)):
         # One contiguous run of stream bytes (the common case): a shift.
         shift = pieces[0].stream_start if pieces else raw.span.start
+        if one is not None:
+            set_direction, set_start, set_end, set_frames = _SPAN_SETTERS
+
+            def spans_in_one_frame(start: int, end: int) -> Span:
+                # _new_span inlined: the decoders make one span per extension and entry
+                s, e = shift + start, shift + end
+                obj = _new_object(Span)
+                set_direction(obj, direction)
+                set_start(obj, s)
+                set_end(obj, e)
+                set_frames(obj, one if e > s else tuple(frames_for(s, e)) if frames_for else ())
+                return obj
+
+            return spans_in_one_frame
 
         def spans(start: int, end: int) -> Span:
             s, e = shift + start, shift + end
-            if one is not None and e > s:
-                return _new_span(direction, s, e, one)
             return _new_span(direction, s, e, tuple(frames_for(s, e)) if frames_for else ())
 
         return spans
@@ -2063,7 +2137,7 @@ class _DirectionState:
     """Mutable scratch for one direction while parse_handshake walks its records."""
 
     __slots__ = ("direction", "records", "frames_for", "raws", "entries", "alerts", "ccs", "encrypted",
-                 "warnings")
+                 "warnings", "head")
 
     def __init__(self, direction: Direction, records: tuple[Record, ...], frames_for: FramesFor) -> None:
         self.direction = direction
@@ -2075,6 +2149,8 @@ class _DirectionState:
         self.ccs: list[int] = []
         self.encrypted: list[int] = []
         self.warnings: list[str] = []
+        # (reassembler, index of the next record) where _plaintext_hellos stopped
+        self.head: tuple[HandshakeReassembler, int] | None = None
 
 
 def _warn(state: _DirectionState, message: str, *, offset: int | None, record: int | None,
@@ -2085,19 +2161,31 @@ def _warn(state: _DirectionState, message: str, *, offset: int | None, record: i
 
 
 def _plaintext_hellos(state: _DirectionState) -> list[RawHandshake]:
-    """The handshake messages before the first non-handshake record (hellos are always plaintext)."""
+    """The handshake messages before the first non-handshake record (hellos are always plaintext).
+
+    _walk reads those records the same way whatever the version (nothing is
+    encrypted before a ChangeCipherSpec or application_data record), so it
+    carries on from here (``state.head``) instead of reassembling them again.
+    """
     reassembler = HandshakeReassembler(state.direction, state.frames_for)
-    out: list[RawHandshake] = []
-    for rec in state.records:
+    position = 0
+    for position, rec in enumerate(state.records):
         if rec.content_type != _CT_HANDSHAKE:
             break
-        out.extend(reassembler.feed(rec.fragment, stream_offset=rec.fragment_offset, record=rec.index))
-    return out
+        for raw in reassembler.feed(rec.fragment, stream_offset=rec.fragment_offset, record=rec.index):
+            state.raws.append((position, raw))
+    else:
+        position = len(state.records)
+    state.head = (reassembler, position)
+    return [raw for _, raw in state.raws]
 
 
 def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int | None) -> None:
     """Sort one direction's records into plaintext messages, encrypted entries, alerts, CCS."""
-    reassembler = HandshakeReassembler(state.direction, state.frames_for)
+    if state.head is not None:  # the leading handshake records, already read by _plaintext_hellos
+        reassembler, first = state.head
+    else:
+        reassembler, first = HandshakeReassembler(state.direction, state.frames_for), 0
     after_ccs = False  # TLS <= 1.2: this direction is now encrypted
     broken = False  # plaintext handshake framing can no longer be trusted
     encrypted_handshake_seen = 0
@@ -2112,7 +2200,7 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
                   field=message_name(reassembler.pending[0]), frames=rec.span.frames)
             broken = True
 
-    for position, rec in enumerate(state.records):
+    for position, rec in enumerate(state.records[first:], first):
         ctype = rec.content_type
         encrypted = after_ccs or (tls13 and ctype == _CT_APPLICATION_DATA)
         if ctype == _CT_HANDSHAKE and not encrypted:
@@ -2274,8 +2362,8 @@ def parse_handshake(
             out.append((position, order, entry))
         for order, (position, entry) in enumerate(state.entries):
             out.append((position, len(state.raws) + order, entry))
-        out.sort(key=lambda item: (item[0], item[1]))
-        return tuple(e for _, _, e in out)
+        out.sort()  # (position, order) pairs are distinct: entries themselves are never compared
+        return tuple([e for _, _, e in out])
 
     client_entries = decode_all(client)
     server_entries = decode_all(server)
