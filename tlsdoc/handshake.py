@@ -1731,9 +1731,6 @@ class _MessageCursor(Cursor):
         data = self.data
         return data[pos] << 8 | data[pos + 1]
 
-    def u32(self, field: str | None = None) -> int:
-        return self.uint(4, field)
-
     def take(self, n: int, field: str | None = None) -> bytes:
         pos = self.pos
         if pos + n > self.end:
