@@ -164,6 +164,7 @@ _EXT_SERVER_NAME = ExtensionType.server_name
 _EXT_ALPN = ExtensionType.application_layer_protocol_negotiation
 _EXT_SUPPORTED_VERSIONS = ExtensionType.supported_versions
 _EXT_PRE_SHARED_KEY = ExtensionType.pre_shared_key
+_NT_HOST_NAME = NameType.host_name
 # lookup(registry, value) for the code points read on every connection, as
 # the bound get of its table: ``_VERSION(v, v)`` (unassigned values stay ints).
 _HANDSHAKE_TYPE = members(HandshakeType).get
@@ -223,7 +224,7 @@ class ServerName:
 
     @property
     def host_name(self) -> str | None:
-        if self.name_type != NameType.host_name:
+        if self.name_type != _NT_HOST_NAME:
             return None
         return self.name.decode("ascii", errors="backslashreplace")
 
@@ -1874,7 +1875,7 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
     cur.end = len(raw.data)
     cur.base = 0  # errors carry message offsets, mapped to the stream below
     cur.direction = raw.span.direction
-    cur.field = raw.name
+    cur.field = _MESSAGE_NAMES.get(raw.msg_type) or raw.name  # (raw.name, without two calls)
     cur._spans = _span_maker(raw, frames_for)
     decoder = MESSAGE_DECODERS.get(raw.msg_type) if isinstance(raw.msg_type, HandshakeType) else None
     try:
@@ -2197,10 +2198,16 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
                   field=message_name(reassembler.pending[0]), frames=rec.span.frames)
             broken = True
 
+    # Locals: the loop runs once per record, most of them application data
+    # (whose branch comes first; the content types of the branches differ).
+    handshake_type, application_data = _CT_HANDSHAKE, _CT_APPLICATION_DATA
+    add_encrypted = state.encrypted.append
+    add_entry = state.entries.append
+    direction = state.direction
     for position, rec in enumerate(state.records[first:], first):
         ctype = rec.content_type
-        encrypted = after_ccs or (tls13 and ctype == _CT_APPLICATION_DATA)
-        if ctype == _CT_HANDSHAKE and not encrypted:
+        encrypted = after_ccs or (tls13 and ctype == application_data)
+        if ctype == handshake_type and not encrypted:
             if broken:
                 continue
             for raw in reassembler.feed(rec.fragment, stream_offset=rec.fragment_offset, record=rec.index):
@@ -2209,8 +2216,24 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
         if reassembler._buffer:  # (``pending`` would copy the buffer for every record)
             interleave_check(rec)
         if encrypted:
-            state.encrypted.append(rec.index)
-        if ctype == _CT_CHANGE_CIPHER_SPEC:
+            add_encrypted(rec.index)
+        if ctype == application_data and tls13:
+            # Handshake or application data: unknown without keys.  The flight
+            # sent before the peer's first encrypted record is the handshake.
+            frames = rec.span.frames
+            frame = frames[0] if frames else None
+            application_data_seen += 1
+            if application_data_seen == 1:
+                handshake_phase = True
+            elif frame is not None and peer_first_encrypted_frame is not None:
+                handshake_phase = frame < peer_first_encrypted_frame
+            else:
+                handshake_phase = False
+            if handshake_phase:
+                add_entry((position, HandshakeEntry(
+                    name="Encrypted", msg_type=None, direction=direction,
+                    records=(rec.index,), span=rec.span, encrypted=True)))
+        elif ctype == _CT_CHANGE_CIPHER_SPEC:
             state.ccs.append(rec.index)
             if rec.fragment != b"\x01" and not encrypted:  # an encrypted one (renegotiation) is ciphertext
                 _warn(state, "ChangeCipherSpec is not the single byte 0x01", offset=rec.fragment_offset,
@@ -2226,31 +2249,16 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
                 else:
                     _warn(state, f"alert of {len(rec.fragment)} bytes (expected 2)", offset=rec.fragment_offset,
                           record=rec.index, field="Alert", frames=rec.span.frames)
-            state.alerts.append(AlertEntry(direction=state.direction, record=rec.index, span=rec.span,
+            state.alerts.append(AlertEntry(direction=direction, record=rec.index, span=rec.span,
                                            level=level, description=description, encrypted=encrypted))
-        elif ctype == _CT_HANDSHAKE and encrypted:
+        elif ctype == handshake_type and encrypted:
             # TLS <= 1.2 after ChangeCipherSpec: the first one is Finished (RFC 5246 §7.4.9).
-            first = encrypted_handshake_seen == 0
+            first_one = encrypted_handshake_seen == 0
             encrypted_handshake_seen += 1
-            state.entries.append((position, HandshakeEntry(
-                name="Finished" if first else "Encrypted",
-                msg_type=_HT_FINISHED if first else None,
-                direction=state.direction, records=(rec.index,), span=rec.span, encrypted=True)))
-        elif ctype == _CT_APPLICATION_DATA and tls13:
-            # Handshake or application data: unknown without keys.  The flight
-            # sent before the peer's first encrypted record is the handshake.
-            frame = rec.span.frames[0] if rec.span.frames else None
-            application_data_seen += 1
-            if application_data_seen == 1:
-                handshake_phase = True
-            elif frame is not None and peer_first_encrypted_frame is not None:
-                handshake_phase = frame < peer_first_encrypted_frame
-            else:
-                handshake_phase = False
-            if handshake_phase:
-                state.entries.append((position, HandshakeEntry(
-                    name="Encrypted", msg_type=None, direction=state.direction,
-                    records=(rec.index,), span=rec.span, encrypted=True)))
+            add_entry((position, HandshakeEntry(
+                name="Finished" if first_one else "Encrypted",
+                msg_type=_HT_FINISHED if first_one else None,
+                direction=direction, records=(rec.index,), span=rec.span, encrypted=True)))
     if reassembler.pending and not broken:
         _warn(state, "records end inside a handshake message", offset=reassembler.pending_offset,
               record=reassembler.pending_record, field=message_name(reassembler.pending[0]))
