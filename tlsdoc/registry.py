@@ -51,6 +51,7 @@ __all__ = [
     "is_grease",
     "lookup",
     "lookup_all",
+    "members",
     "describe",
     "key_exchange",
 ]
@@ -873,17 +874,30 @@ def lookup(registry: type[enum.IntEnum], value: int) -> enum.IntEnum | int:
 _MEMBERS: dict[type[enum.IntEnum], dict[int, enum.IntEnum]] = {}
 
 
-def lookup_all(registry: type[enum.IntEnum], values: tuple[int, ...]) -> tuple[enum.IntEnum | int, ...]:
-    """:func:`lookup` for each of several ints (a list of code points, read at once).
+def members(registry: type[enum.IntEnum]) -> dict[int, enum.IntEnum]:
+    """The table :func:`lookup` reads: value → member.
 
-    >>> lookup_all(ContentType, (22, 99))
+    For an ``int`` value, ``members(registry).get(value, value)`` is
+    ``lookup(registry, value)`` without the call; decoders that read a code
+    point per field keep the bound ``get``.  Do not modify the table.
+
+    >>> members(ContentType).get(22, 22), members(ContentType).get(99, 99)
     (<ContentType.handshake: 22>, 99)
     """
     table = _MEMBERS.get(registry)
     if table is None:
         lookup(registry, 0)  # fills the table
         table = _MEMBERS[registry]
-    get = table.get
+    return table
+
+
+def lookup_all(registry: type[enum.IntEnum], values: tuple[int, ...]) -> tuple[enum.IntEnum | int, ...]:
+    """:func:`lookup` for each of several ints (a list of code points, read at once).
+
+    >>> lookup_all(ContentType, (22, 99))
+    (<ContentType.handshake: 22>, 99)
+    """
+    get = members(registry).get
     return tuple([get(v, v) if type(v) is int else lookup(registry, v) for v in values])
 
 

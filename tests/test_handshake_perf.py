@@ -1,0 +1,153 @@
+"""The fast paths of tlsdoc.handshake give exactly what the general code gives.
+
+Each fast path in handshake.py (the faster dataclass constructors, ...) is
+compared here with the general code it stands in for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+
+from tlsdoc import handshake
+from tlsdoc.registry import ExtensionType
+from tlsdoc.wire import Direction, Span
+
+SPAN = Span(Direction.CLIENT_TO_SERVER, 5, 9, (3,))
+
+VALUE_CLASSES = sorted(
+    (c for c in vars(handshake).values()
+     if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == handshake.__name__),
+    key=lambda c: c.__name__,
+)
+
+
+def test_every_value_class_has_the_fast_init():
+    assert len(VALUE_CLASSES) > 40
+    assert set(handshake._DATACLASS_INIT) == set(VALUE_CLASSES)
+
+
+def _arguments(cls) -> dict:
+    # a distinct value per field (the fast __init__ must not mix them up)
+    return {f.name: (f"value of {f.name}", i) for i, f in enumerate(dataclasses.fields(cls))}
+
+
+@pytest.mark.parametrize("cls", VALUE_CLASSES, ids=lambda c: c.__name__)
+def test_fast_init_builds_what_the_dataclass_init_builds(cls):
+    original = handshake._DATACLASS_INIT[cls]
+    assert inspect.signature(cls.__init__) == inspect.signature(original)
+    assert cls.__init__.__annotations__ == original.__annotations__
+    assert cls.__init__.__qualname__ == original.__qualname__
+    kwargs = _arguments(cls)
+    fast = cls(**kwargs)
+    slow = object.__new__(cls)
+    original(slow, **kwargs)
+    assert fast == slow and repr(fast) == repr(slow)
+    assert [getattr(fast, f.name) for f in dataclasses.fields(cls)] == list(kwargs.values())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(fast, dataclasses.fields(cls)[0].name, None)
+
+
+@pytest.mark.parametrize("cls", VALUE_CLASSES, ids=lambda c: c.__name__)
+def test_fast_init_refuses_what_the_dataclass_init_refuses(cls):
+    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+    if required:
+        kwargs = _arguments(cls)
+        del kwargs[required[0]]
+        with pytest.raises(TypeError):
+            cls(**kwargs)
+        with pytest.raises(TypeError):
+            cls(*_arguments(cls).values())  # keyword-only
+    with pytest.raises(TypeError):
+        cls(**_arguments(cls), no_such_field=1)
+
+
+def test_fast_init_defaults():
+    entry = handshake.HandshakeEntry(name="Finished", msg_type=None, direction=Direction.CLIENT_TO_SERVER,
+                                     records=(1,), span=SPAN)
+    assert (entry.message, entry.encrypted, entry.raw, entry.error) == (None, False, None, None)
+    view = handshake.TlsHandshake(client_messages=(), server_messages=())
+    assert view.warnings == () and view.version is None
+    assert dataclasses.replace(view, sni="a").sni == "a"
+    ext = handshake.EmptyExtension(type=ExtensionType.extended_master_secret, span=SPAN)
+    assert ext == handshake.EmptyExtension(type=ExtensionType.extended_master_secret, span=SPAN)
+
+
+# -- the caches of values decoded before (extensions, cipher suite lists) ---
+
+CAPTURES = ("tls13", "tls13-hrr", "tls13-resumption", "tls12-ecdhe", "tls12-rsa")
+
+
+def _messages() -> list[tuple[bytes, Direction, handshake.HandshakeContext]]:
+    """Every handshake message of the chapters' captures (decrypted ones too), as sent."""
+    from conftest import CAPTURES as folder
+
+    from tlsdoc import analysis
+
+    out = []
+    for name in CAPTURES:
+        result = analysis.analyze(folder / f"{name}.pcapng", keylog=folder / f"{name}.keys")
+        for conn in result.connections:
+            for direction in Direction:
+                for entry in conn.tls.messages(direction):
+                    if entry.raw is not None:
+                        out.append((entry.raw, direction, conn.tls.context))
+    return out
+
+
+def _mutations(messages, count: int, seed: int = 8446):
+    """Messages with a few bytes changed, cut or repeated, most with their length fixed up."""
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(count):
+        data, direction, context = rng.choice(messages)
+        b = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            if not b:
+                break
+            i = rng.randrange(len(b))
+            op = rng.randrange(4)
+            if op == 0:
+                b[i] = rng.randrange(256)
+            elif op == 1:
+                del b[i:i + rng.randrange(1, 8)]
+            elif op == 2:
+                j = rng.randrange(len(b))
+                b[i:i] = b[j:j + rng.randrange(1, 40)]
+            else:
+                b[i] ^= 1 << rng.randrange(8)
+        if len(b) >= 4 and rng.random() < 0.8:
+            b[1:4] = (len(b) - 4).to_bytes(3, "big")
+        yield bytes(b), direction, context
+
+
+def _outcome(data: bytes, direction: Direction, context) -> str:
+    try:
+        entries = handshake.parse_messages(data, direction=direction, context=context, base=77, record=2,
+                                           frames_for=lambda start, end: (start // 100 + 1, end // 100 + 1))
+    except Exception as exc:  # the same error, worded and located the same way
+        return f"{type(exc).__name__}: {exc} ({exc.offset}, {exc.field})"
+    return repr(entries)
+
+
+class _Forgetful(dict):
+    """A cache that never keeps anything: every extension goes through its decoder."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+def test_values_decoded_before_are_what_their_decoder_gives(monkeypatch):
+    messages = _messages()
+    cases = messages + list(_mutations(messages, 1500))
+    handshake._decoded_before.clear()
+    handshake._u16_lists_before.clear()
+    warm = [_outcome(*case) for case in cases for _ in range(2)][1::2]  # the second decode is from the caches
+    monkeypatch.setattr(handshake, "_decoded_before", _Forgetful())
+    monkeypatch.setattr(handshake, "_u16_lists_before", _Forgetful())
+    general = [_outcome(*case) for case in cases]
+    assert warm == general
+    assert sum(not text.startswith(("DecodeError", "TruncatedError")) for text in general) > len(messages)
