@@ -14,9 +14,12 @@ import dataclasses
 import os
 import pickle
 import random
+import re
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tlsdoc import keylog as kl
 from tlsdoc.errors import KeyMaterialError
@@ -223,3 +226,37 @@ def test_memory_does_not_grow_with_the_key_log():
     assert kept < (1 << 20) + 20_000 * 16 + 200_000, kept
     cr = data[32:96]
     assert log.entry(LABELS[0], bytes.fromhex(cr.decode())).line == 1
+
+
+# -- the parser's fast path (split + fromhex) against the careful one (_parse_line) --
+
+_hex = st.sampled_from([bytes(range(32)).hex(), bytes(range(48)).hex(), bytes(range(8)).hex(),
+                        bytes(range(32)).hex().upper(), "ab", "abc", "zz" * 32, "é" * 4, ""])
+_label = st.sampled_from(["CLIENT_RANDOM", "RSA", *LABELS, "ECH_SECRET", "X1_", "client_random", "1ABC"])
+_sep = st.sampled_from([" ", "\t", "  \t ", "\x0b", "\x0c", "\x1c", "\r"])
+
+
+@st.composite
+def _lines(draw):
+    fields = draw(st.lists(st.one_of(_label, _hex), min_size=0, max_size=4))
+    if draw(st.booleans()) and len(fields) >= 3:
+        fields[:3] = [draw(_label), draw(_hex), draw(_hex)]
+    text = draw(st.sampled_from(["", " ", "\t"]))
+    for f in fields:
+        text += f + draw(_sep)
+    return text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_lines(), max_size=8), st.sampled_from([b"\n", b"\r\n"]))
+def test_fast_and_careful_parsing_agree(monkeypatch_lines, newline):
+    data = newline.join(monkeypatch_lines)
+    fast = kl.parse_keylog(data, source="k", strict=False)
+    saved = kl._KNOWN_LABELS, kl._LABEL_BYTES
+    kl._KNOWN_LABELS, kl._LABEL_BYTES = {}, re.compile(rb"(?!)")  # no line passes the fast path
+    try:
+        careful = kl.parse_keylog(data, source="k", strict=False)
+    finally:
+        kl._KNOWN_LABELS, kl._LABEL_BYTES = saved
+    assert tuple(fast.entries) == tuple(careful.entries)
+    assert fast.warnings == careful.warnings

@@ -563,10 +563,14 @@ class KeyLog:
         return tuple(seen)
 
 
-# One well-formed line, the common case, checked in one match (anything else
-# goes through _parse_line, which says what is wrong).
-# (An odd number of hex digits makes bytes.fromhex raise: that line too.)
-_FAST_LINE = re.compile(rb"([A-Z][A-Z0-9_]*)[ \t]+([0-9A-Fa-f]+)[ \t]+([0-9A-Fa-f]+)")
+# The fields of a well-formed line, the common case, checked quickly (a line
+# that fails any check goes through _parse_line, which says what is wrong):
+# split on whitespace into 3 fields, a label, and two fields bytes.fromhex
+# takes (hex digits only: a field has no whitespace; an odd number of them
+# raises).  _parse_line splits on whitespace too, so it takes such a line
+# as the same three fields.
+_KNOWN_LABELS = {label.encode("ascii"): label for label in _SHAPES}
+_LABEL_BYTES = re.compile(rb"[A-Z][A-Z0-9_]*\Z")
 
 
 def parse_keylog(data: bytes | Iterable[bytes], *, source: str = "keylog", strict: bool = True) -> KeyLog:
@@ -609,6 +613,8 @@ class _Parser:
         self.pending = b""  # the start of a line whose newline has not come yet
         self.offset = 0  # file offset of pending[0]
         self.number = 0  # lines taken so far
+        self.key_hex = b""  # the last key field decoded, and its bytes
+        self.key = b""
 
     def feed(self, chunk: bytes) -> None:
         data = self.pending + chunk if self.pending else chunk
@@ -648,14 +654,19 @@ class _Parser:
         if not stripped or stripped.startswith(b"#"):
             return
         entry = None
-        match = _FAST_LINE.fullmatch(stripped)
-        if match is not None:
-            label = match[1].decode("ascii")
+        fields = stripped.split()
+        if len(fields) == 3:
+            label_field, key_hex, secret_hex = fields
+            label = _KNOWN_LABELS.get(label_field)
+            if label is None and _LABEL_BYTES.match(label_field):
+                label = label_field.decode("ascii")
             try:
-                key, secret = bytes.fromhex(match[2].decode("ascii")), bytes.fromhex(match[3].decode("ascii"))
+                if key_hex != self.key_hex:  # (a connection's lines come together: decode its key once)
+                    self.key, self.key_hex = bytes.fromhex(key_hex.decode("ascii")), key_hex
+                key, secret = self.key, bytes.fromhex(secret_hex.decode("ascii"))
             except ValueError:
-                pass  # odd length
-            else:
+                label = None  # not hex, or an odd number of digits
+            if label is not None:
                 shape = _SHAPES.get(label)
                 if shape is None or (len(key) in shape[0] and len(secret) in shape[1]):
                     entry = (label, key, secret)
