@@ -30,14 +30,19 @@ Other labels (ECH, future ones) are kept as they are, unchecked but for
 being hex.  Written by hand because no library parses this format; it is a
 line-oriented text format of three fields.
 
-Must never import cryptography, dpkt or sphinx; never opens files (the
-caller hands it bytes).
+Must never import cryptography, dpkt or sphinx; never opens the caller's
+files (the caller hands it bytes).  A big key log's parsed lines go to an
+unnamed temporary file of its own (see ``_Lines``): a key log grows with its
+capture, and kept in memory it made memory grow with the capture.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import struct
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -111,71 +116,335 @@ class KeyLogEntry:
     line: int
 
 
-class _Lines:
-    """The parsed lines, compactly: what a big key log costs in memory.
+def _entry(label: str, key: bytes, secret: bytes, line: int) -> KeyLogEntry:
+    """``KeyLogEntry(label=label, key=key, secret=secret, line=line)``, in less than half the time.
 
-    A key log grows with its capture (five lines per TLS 1.3 connection);
-    one :class:`KeyLogEntry` per line with a ``(label, key)`` index cost
-    about 540 bytes a line.  Here each key (client random, or RSA prefix)
-    maps to one ``bytes`` holding its lines one after the other, each as
-    label number (u16), line number (u32), secret length (u8), secret:
-    about 70 bytes a line.  Entries are made when asked for.
+    A frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``; a lookup makes four entries per TLS 1.3
+    connection, and that was half its cost.  Setting the slots directly
+    makes the same value (``test_keylog_perf`` checks it, field by field).
+    """
+    entry = _new_entry(KeyLogEntry)
+    _set_label(entry, label)
+    _set_key(entry, key)
+    _set_secret(entry, secret)
+    _set_line(entry, line)
+    return entry
+
+
+_new_entry = KeyLogEntry.__new__
+_set_label, _set_key, _set_secret, _set_line = (
+    KeyLogEntry.__dict__[name].__set__ for name in ("label", "key", "secret", "line")
+)
+
+
+class _Lines:
+    """The parsed lines, kept where a big key log costs no memory.
+
+    A key log grows with its capture (five lines per TLS 1.3 connection, and
+    one connection's lines must be kept until that connection is seen), so
+    holding its lines made memory grow with the capture (packed, ~70 bytes a
+    line: 17 MB for 50,000 connections).  Here the lines of one key (client
+    random, or RSA prefix) that come together make a *run*, written once to
+    a :class:`_Store` (an unnamed temporary file once past 1 MiB)::
+
+        key length (u16), record count (u16), key,
+        per record: label number (u16), line (u32), line offset (u64), secret length (u16),
+        the records' secrets one after the other
+
+    Memory keeps only an index of 16 bytes per run: a fingerprint of the key
+    and where its run is, sorted by fingerprint once parsing ends and
+    searched with :func:`bisect.bisect_left`.  A lookup reads the key's runs
+    back and makes the entry asked for.
+
+    A key whose lines are scattered through the file (connections that
+    interleave) has several runs: all of them are found (same fingerprint,
+    kept in file order by a stable sort), and the last :data:`_OPEN_RUNS`
+    keys keep their run open so that lines a few connections apart still
+    make one run.  Keys with the same fingerprint are told apart by the key
+    each run holds.
     """
 
-    __slots__ = ("by_key", "labels", "label_ids", "count")
+    __slots__ = ("labels", "label_ids", "count", "_store", "_fingerprints", "_where",
+                 "_open", "_current_key", "_current", "_recheck", "_sealed", "_last")
 
     def __init__(self) -> None:
-        self.by_key: dict[bytes, bytes] = {}
         self.labels: list[str] = []
         self.label_ids: dict[str, int] = {}
         self.count = 0
+        self._store = _Store()
+        self._fingerprints = array("Q")  # per run, sorted once sealed
+        self._where = array("Q")  # per run: store position << _SIZE_BITS | run size
+        # key -> its open run: [record heads, secrets, record count, bit mask of its label numbers]
+        self._open: dict[bytes, list] = {}
+        self._current_key: bytes | None = None  # the last line's key, and its open run
+        self._current: list | None = None
+        self._recheck: set[bytes] = set()  # keys with a label twice in one run
+        self._sealed = False
+        # the last key looked up, and label -> (line, secret) of its first line with that label
+        self._last: tuple[bytes | None, dict[str, tuple[int, bytes]]] = (None, {})
 
-    def add(self, label: str, key: bytes, secret: bytes, line: int) -> None:
+    # -- while parsing ------------------------------------------------------
+    def add(self, label: str, key: bytes, secret: bytes, line: int, offset: int = 0) -> None:
+        """Add a line (*offset*: where it starts in the key log, for messages)."""
         label_id = self.label_ids.get(label)
         if label_id is None:
             label_id = self.label_ids[label] = len(self.labels)
             self.labels.append(label)
-        record = _RECORD_HEAD.pack(label_id, line, len(secret)) + secret
-        self.by_key[key] = self.by_key.get(key, b"") + record
+        if key == self._current_key:  # the common case: the line before had the same key
+            run = self._current
+        else:
+            run = self._open.get(key)
+            if run is None:
+                if len(self._open) >= _OPEN_RUNS:
+                    self._flush(next(iter(self._open)))  # the oldest
+                run = self._open[key] = [bytearray(), bytearray(), 0, 0]
+            self._current_key, self._current = key, run
+        run[0] += _RECORD_HEAD.pack(label_id, line, offset, len(secret))
+        run[1] += secret
+        run[2] += 1
+        bit = 1 << label_id
+        if run[3] & bit:  # a label twice in a run: seal() looks for a conflict
+            self._recheck.add(key)
+        run[3] |= bit
         self.count += 1
+        if len(run[0]) + len(run[1]) >= _RUN_BYTES:
+            self._flush(key)
+
+    def _flush(self, key: bytes) -> None:
+        """Write *key*'s open run to the store and index it."""
+        heads, secrets, count, _ = self._open.pop(key)
+        if key == self._current_key:
+            self._current_key = self._current = None
+        run = _RUN_HEAD.pack(len(key), count) + key + heads + secrets
+        self._fingerprints.append(_fingerprint(key))
+        self._where.append(self._store.append(run) << _SIZE_BITS | len(run))
+
+    def seal(self) -> list[tuple[int, str, bytes, int, int]]:
+        """Parsing is over: write the open runs, sort the index.
+
+        Returns the lines that give (label, key) another secret than an
+        earlier line, as (line, label, key, earlier line, line offset):
+        found here rather than as each line comes, which needed every
+        earlier line of the key at hand.
+        """
+        for key in list(self._open):
+            self._flush(key)
+        fingerprints, where = self._fingerprints, self._where
+        # a stable sort: a key's runs stay in file order
+        order = sorted(range(len(fingerprints)), key=fingerprints.__getitem__)
+        self._fingerprints = array("Q", map(fingerprints.__getitem__, order))  # (map: no list)
+        self._where = array("Q", map(where.__getitem__, order))
+        del fingerprints, where, order
+        self._sealed = True
+        # Only a key with several runs, or a label twice in its run, can conflict.
+        suspects = self._recheck
+        self._recheck = set()
+        fingerprints = self._fingerprints
+        for i in range(1, len(fingerprints)):
+            if fingerprints[i] == fingerprints[i - 1]:
+                suspects.add(self._run(i - 1)[0])
+                suspects.add(self._run(i)[0])
+        return sorted(conflict for key in suspects for conflict in self._conflicts(key))
+
+    def _conflicts(self, key: bytes):
+        """(line, label, key, earlier line, line offset) for each line that gives another secret."""
+        first: dict[int, tuple[int, bytes]] = {}
+        for label_id, line, offset, secret in self._records(key):
+            earlier = first.setdefault(label_id, (line, secret))
+            if earlier[1] != secret:
+                yield line, self.labels[label_id], key, earlier[0], offset
+
+    # -- reading ------------------------------------------------------------
+    def _run(self, i: int) -> tuple[bytes, list[tuple[int, int, int, bytes]]]:
+        """Run *i* (in index order): its key, and (label number, line, line offset, secret) per line."""
+        where = self._where[i]
+        run = self._store.read(where >> _SIZE_BITS, where & _SIZE_MASK)
+        key_length, count = _RUN_HEAD.unpack_from(run)
+        pos = _RUN_HEAD.size + key_length
+        secrets = pos + count * _RECORD_HEAD.size
+        records = []
+        for label_id, line, offset, length in _RECORD_HEAD.iter_unpack(run[pos:secrets]):
+            records.append((label_id, line, offset, run[secrets : secrets + length]))
+            secrets += length
+        return run[_RUN_HEAD.size : pos], records
+
+    def _records(self, key: bytes) -> list[tuple[int, int, int, bytes]]:
+        """(label number, line, line offset, secret) of each line of *key*, in file order."""
+        assert self._sealed, "_Lines read before seal()"
+        fingerprint, fingerprints = _fingerprint(key), self._fingerprints
+        i = bisect_left(fingerprints, fingerprint)
+        records = []
+        while i < len(fingerprints) and fingerprints[i] == fingerprint:
+            run_key, run_records = self._run(i)
+            if run_key == key:  # (not another key with the same fingerprint)
+                records += run_records
+            i += 1
+        return records
 
     def first(self, label: str, key: bytes) -> KeyLogEntry | None:
         """The first line giving (*label*, *key*), or None."""
-        label_id = self.label_ids.get(label)
-        packed = self.by_key.get(key)
-        if label_id is None or packed is None:
-            return None
-        pos = 0
-        while pos < len(packed):  # (a loop, not _records(): this runs per line parsed)
-            lid, line, length = _RECORD_HEAD.unpack_from(packed, pos)
-            pos += _RECORD_HEAD.size
-            if lid == label_id:
-                return KeyLogEntry(label=label, key=key, secret=packed[pos : pos + length], line=line)
-            pos += length
-        return None
+        last_key, firsts = self._last
+        if key != last_key:  # one connection's labels are asked for one after another
+            firsts = self._firsts(key)
+            self._last = (key, firsts)
+        found = firsts.get(label)
+        return None if found is None else _entry(label, key, found[1], found[0])
+
+    def _firsts(self, key: bytes) -> dict[str, tuple[int, bytes]]:
+        """label -> (line, secret) of the first line of *key* with that label.
+
+        What :meth:`_records` gives, written out in one loop: this runs for
+        every connection (``test_keylog_perf`` checks both agree).
+        """
+        assert self._sealed, "_Lines read before seal()"
+        fingerprint, fingerprints, where = _fingerprint(key), self._fingerprints, self._where
+        read, labels, size = self._store.read, self.labels, len(key)
+        firsts: dict[str, tuple[int, bytes]] = {}
+        i = bisect_left(fingerprints, fingerprint)
+        while i < len(fingerprints) and fingerprints[i] == fingerprint:
+            run = read(where[i] >> _SIZE_BITS, where[i] & _SIZE_MASK)
+            i += 1
+            key_length, count = _RUN_HEAD.unpack_from(run)
+            if key_length != size or not run.startswith(key, _RUN_HEAD.size):
+                continue  # another key with the same fingerprint
+            pos = _RUN_HEAD.size + size
+            secrets = pos + count * _RECORD_HEAD.size
+            for label_id, line, _, length in _RECORD_HEAD.iter_unpack(run[pos:secrets]):
+                if labels[label_id] not in firsts:
+                    firsts[labels[label_id]] = (line, run[secrets : secrets + length])
+                secrets += length
+        return firsts
 
     def for_key(self, key: bytes) -> list[KeyLogEntry]:
         labels = self.labels
         return [KeyLogEntry(label=labels[lid], key=key, secret=secret, line=line)
-                for lid, line, secret in _records(self.by_key.get(key, b""))]
+                for lid, line, _, secret in self._records(key)]
 
     def in_file_order(self) -> tuple[KeyLogEntry, ...]:
-        entries = [e for key in self.by_key for e in self.for_key(key)]
+        labels, entries = self.labels, []
+        for i in range(len(self._where)):
+            key, records = self._run(i)
+            entries.extend(KeyLogEntry(label=labels[lid], key=key, secret=secret, line=line)
+                           for lid, line, _, secret in records)
         entries.sort(key=lambda e: e.line)
         return tuple(entries)
 
+    def __reduce__(self):  # pickled as its lines (a temporary file does not travel)
+        return _lines_of, (self.in_file_order(),)
 
-_RECORD_HEAD = struct.Struct(">HIB")  # label number, line number, secret length
+
+def _lines_of(entries: Iterable[KeyLogEntry]) -> _Lines:
+    lines = _Lines()
+    for entry in entries:
+        lines.add(entry.label, entry.key, entry.secret, entry.line)
+    lines.seal()
+    return lines
 
 
-def _records(packed: bytes):
-    """(label number, line, secret) for each line packed by _Lines.add, in file order."""
-    pos = 0
-    while pos < len(packed):
-        label_id, line, length = _RECORD_HEAD.unpack_from(packed, pos)
-        pos += _RECORD_HEAD.size
-        yield label_id, line, packed[pos : pos + length]
-        pos += length
+def _fingerprint(key: bytes) -> int:
+    """*key*'s hash as 8 unsigned bytes (the same in every process forked from this one).
+
+    (A bytes object keeps its hash, so the lookups of one connection hash its client random once.)
+    """
+    return hash(key) & 0xFFFF_FFFF_FFFF_FFFF
+
+
+_RUN_HEAD = struct.Struct(">HH")  # key length, record count
+_RECORD_HEAD = struct.Struct(">HIQH")  # label number, line number, line offset, secret length
+#: A key's run is written out once it holds this many bytes (more lines make another run).
+_RUN_BYTES = 4096
+_SIZE_BITS = 20  # a run's size in _Lines._where: < _RUN_BYTES + one record (< 2**17) < 2**20
+_SIZE_MASK = (1 << _SIZE_BITS) - 1
+#: This many keys keep their run open at once (interleaved connections).
+_OPEN_RUNS = 64
+
+
+class _Store:
+    """Append-only bytes for _Lines: in memory while small, then an unnamed temporary file.
+
+    Only the last :data:`_SPILL_BYTES` (at most) stay in memory; everything
+    before is in the file and read back with ``os.pread`` (no shared file
+    position: worker processes forked after parsing read it too), a block
+    of :data:`_BLOCK_BYTES` at a time (kept until the next one is needed:
+    connections come in about the order of their key log lines, so the next
+    lookup is usually in the same block, without a system call).  The file
+    has no name, so nothing is left behind.  Where there is no ``os.pread``,
+    or no temporary file can be made, everything stays in memory (as before:
+    the key log then costs memory, but works).
+    """
+
+    __slots__ = ("_file", "_spilled", "_buffer", "spill_bytes", "_block")
+
+    def __init__(self) -> None:
+        self._file = None
+        self._spilled = 0  # bytes in the file; the buffer follows them
+        self._buffer = bytearray()
+        self.spill_bytes = _SPILL_BYTES  # (no file: set to "never")
+        self._block = (0, b"")  # the last block read from the file, and where it starts
+
+    def append(self, data: bytes) -> int:
+        """Add *data*; returns its position (for :meth:`read`)."""
+        position = self._spilled + len(self._buffer)
+        self._buffer += data
+        if len(self._buffer) >= self.spill_bytes:
+            self._spill()
+        return position
+
+    def _spill(self) -> None:
+        if self._file is None:
+            if not hasattr(os, "pread"):
+                self.spill_bytes = 1 << 62  # stay in memory
+                return
+            import tempfile
+
+            try:
+                self._file = tempfile.TemporaryFile(buffering=0)
+            except OSError:
+                self.spill_bytes = 1 << 62
+                return
+        fd = self._file.fileno()
+        view = memoryview(self._buffer)
+        done = 0
+        try:
+            while done < len(view):
+                done += os.write(fd, view[done:])
+        except OSError:  # (disk full): keep the rest in memory from now on
+            self.spill_bytes = 1 << 62
+        view.release()
+        del self._buffer[:done]
+        self._spilled += done
+
+    def read(self, position: int, size: int) -> bytes:
+        """The *size* bytes at *position*."""
+        block_start, block = self._block  # (one attribute: threads may read at once)
+        start = position - block_start
+        if 0 <= start and start + size <= len(block):  # the common case
+            return block[start : start + size]
+        if position >= self._spilled:
+            start = position - self._spilled
+            return bytes(self._buffer[start : start + size])
+        return self._read_block(position, size)
+
+    def _read_block(self, position: int, size: int) -> bytes:
+        block_start = position - position % _BLOCK_BYTES
+        wanted = min(max(block_start + _BLOCK_BYTES, position + size), self._spilled) - block_start
+        block = os.pread(self._file.fileno(), wanted, block_start)
+        if len(block) != wanted:
+            raise OSError(f"key log scratch file: {len(block)} bytes at {block_start}, not {wanted}")
+        self._block = (block_start, block)
+        start = position - block_start
+        data = block[start : start + size]
+        if len(data) < size:  # (a run cut by a spill that failed half way)
+            data += self._buffer[: size - len(data)]
+        return data
+
+
+#: _Store reads its file this many bytes at a time.
+_BLOCK_BYTES = 1 << 16
+#: The parsed lines go to a temporary file past this many bytes (about
+#: 3,000 TLS 1.3 connections): below it, no file is made.
+_SPILL_BYTES = 1 << 20
 
 
 class _Entries(Sequence):
@@ -245,9 +514,7 @@ class KeyLog:
         if isinstance(self.entries, _Entries):
             lines = self.entries._lines
         else:  # made from entries directly: pack them
-            lines = _Lines()
-            for entry in self.entries:
-                lines.add(entry.label, entry.key, entry.secret, entry.line)
+            lines = _lines_of(self.entries)
             object.__setattr__(self, "entries", _Entries(lines))
         object.__setattr__(self, "_lines", lines)
 
@@ -296,10 +563,14 @@ class KeyLog:
         return tuple(seen)
 
 
-# One well-formed line, the common case, checked in one match (anything else
-# goes through _parse_line, which says what is wrong).
-# (An odd number of hex digits makes bytes.fromhex raise: that line too.)
-_FAST_LINE = re.compile(rb"([A-Z][A-Z0-9_]*)[ \t]+([0-9A-Fa-f]+)[ \t]+([0-9A-Fa-f]+)")
+# The fields of a well-formed line, the common case, checked quickly (a line
+# that fails any check goes through _parse_line, which says what is wrong):
+# split on whitespace into 3 fields, a label, and two fields bytes.fromhex
+# takes (hex digits only: a field has no whitespace; an odd number of them
+# raises).  _parse_line splits on whitespace too, so it takes such a line
+# as the same three fields.
+_KNOWN_LABELS = {label.encode("ascii"): label for label in _SHAPES}
+_LABEL_BYTES = re.compile(rb"[A-Z][A-Z0-9_]*\Z")
 
 
 def parse_keylog(data: bytes | Iterable[bytes], *, source: str = "keylog", strict: bool = True) -> KeyLog:
@@ -338,10 +609,12 @@ class _Parser:
         self.source = source
         self.strict = strict
         self.lines = _Lines()
-        self.warnings: list[str] = []
+        self.warnings: list[tuple[int, str]] = []  # (line number, message)
         self.pending = b""  # the start of a line whose newline has not come yet
         self.offset = 0  # file offset of pending[0]
         self.number = 0  # lines taken so far
+        self.key_hex = b""  # the last key field decoded, and its bytes
+        self.key = b""
 
     def feed(self, chunk: bytes) -> None:
         data = self.pending + chunk if self.pending else chunk
@@ -359,7 +632,17 @@ class _Parser:
 
     def finish(self) -> KeyLog:
         self.line(self.pending, self.offset)  # the last line (empty after a final newline)
-        return KeyLog(source=self.source, entries=_Entries(self.lines), warnings=tuple(self.warnings))
+        for number, label, key, earlier, line_offset in self.lines.seal():
+            error = KeyMaterialError(
+                f"{label} for {key.hex()} conflicts with line {earlier}; keeping line {earlier}",
+                capture=self.source,
+                offset=line_offset,
+                field=f"line {number}",
+            )
+            self.warnings.append((number, str(error)))
+        self.warnings.sort(key=lambda warning: warning[0])  # in line order (a line has one at most)
+        return KeyLog(source=self.source, entries=_Entries(self.lines),
+                      warnings=tuple(message for _, message in self.warnings))
 
     def line(self, raw: bytes, line_offset: int) -> None:
         self.number += 1
@@ -371,14 +654,19 @@ class _Parser:
         if not stripped or stripped.startswith(b"#"):
             return
         entry = None
-        match = _FAST_LINE.fullmatch(stripped)
-        if match is not None:
-            label = match[1].decode("ascii")
+        fields = stripped.split()
+        if len(fields) == 3:
+            label_field, key_hex, secret_hex = fields
+            label = _KNOWN_LABELS.get(label_field)
+            if label is None and _LABEL_BYTES.match(label_field):
+                label = label_field.decode("ascii")
             try:
-                key, secret = bytes.fromhex(match[2].decode("ascii")), bytes.fromhex(match[3].decode("ascii"))
+                if key_hex != self.key_hex:  # (a connection's lines come together: decode its key once)
+                    self.key, self.key_hex = bytes.fromhex(key_hex.decode("ascii")), key_hex
+                key, secret = self.key, bytes.fromhex(secret_hex.decode("ascii"))
             except ValueError:
-                pass  # odd length
-            else:
+                label = None  # not hex, or an odd number of digits
+            if label is not None:
                 shape = _SHAPES.get(label)
                 if shape is None or (len(key) in shape[0] and len(secret) in shape[1]):
                     entry = (label, key, secret)
@@ -388,24 +676,11 @@ class _Parser:
             except KeyMaterialError as err:
                 if self.strict:
                     raise
-                self.warnings.append(str(err))
+                self.warnings.append((number, str(err)))
                 return
             entry = (parsed.label, parsed.key, parsed.secret)
         label, key, secret = entry
-        previous = self.lines.first(label, key)
-        if previous is not None and previous.secret != secret:
-            self.warnings.append(
-                str(
-                    KeyMaterialError(
-                        f"{label} for {key.hex()} conflicts with line "
-                        f"{previous.line}; keeping line {previous.line}",
-                        capture=self.source,
-                        offset=line_offset,
-                        field=f"line {number}",
-                    )
-                )
-            )
-        self.lines.add(label, key, secret, number)
+        self.lines.add(label, key, secret, number, line_offset)  # (conflicts: see _Lines.seal)
 
 
 def _parse_line(text: bytes, number: int, line_offset: int, source: str) -> KeyLogEntry:

@@ -1,0 +1,262 @@
+"""The key log's compact form (an index in memory, the lines in a temporary file) answers as a plain table would.
+
+``tlsdoc.keylog._Lines`` keeps 16 bytes per run of lines in memory and the
+lines themselves in a ``_Store`` that spills to an unnamed temporary file;
+lookups go through a fast path (``_firsts``, ``_entry``).  Each test here
+compares that with the obvious answer computed from the lines themselves,
+with the store forced to spill, runs cut short, few open runs and
+fingerprints that collide, so that every path is taken on small inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import random
+import re
+import tracemalloc
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tlsdoc import keylog as kl
+from tlsdoc.errors import KeyMaterialError
+
+LABELS = ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+          "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET")
+
+
+def line(label: str, key: bytes, secret: bytes) -> bytes:
+    return f"{label} {key.hex()} {secret.hex()}".encode()
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """Every path of _Lines/_Store on a small key log: spill at once, short runs, few open runs."""
+    monkeypatch.setattr(kl, "_SPILL_BYTES", 300)
+    monkeypatch.setattr(kl, "_BLOCK_BYTES", 256)
+    monkeypatch.setattr(kl, "_RUN_BYTES", 150)
+    monkeypatch.setattr(kl, "_OPEN_RUNS", 3)
+
+
+@pytest.fixture
+def colliding(monkeypatch):
+    """Fingerprints that collide often: keys must be told apart by their bytes."""
+    monkeypatch.setattr(kl, "_fingerprint", lambda key: key[0] % 4)
+
+
+def interleaved_log(seed: int, connections: int = 40):
+    """A key log whose connections interleave, with duplicates, conflicts, RSA lines and junk.
+
+    Returns (data, lines) where lines are the (label, key, secret, line number,
+    line offset) of the well-formed lines, in file order.
+    """
+    rng = random.Random(seed)
+    randoms = [rng.randbytes(32) for _ in range(connections)]
+    pending = {r: list(LABELS) for r in randoms}
+    out, lines, offset = [], [], 0
+
+    def emit(raw: bytes, parsed=None):
+        nonlocal offset
+        if parsed is not None:
+            lines.append((*parsed, len(out) + 1, offset))
+        out.append(raw)
+        offset += len(raw) + 1
+
+    emit(b"# keys")
+    while pending:
+        r = rng.choice(list(pending))
+        label = pending[r].pop(0)
+        if not pending[r]:
+            del pending[r]
+        secret = rng.randbytes(rng.choice((32, 48)))
+        emit(line(label, r, secret), (label, r, secret))
+        roll = rng.random()
+        if roll < 0.05:  # the same line again
+            emit(line(label, r, secret), (label, r, secret))
+        elif roll < 0.10:  # a conflicting line
+            other = rng.randbytes(32)
+            emit(line(label, r, other), (label, r, other))
+        elif roll < 0.13:
+            emit(b"CLIENT_RANDOM zz")
+        elif roll < 0.16:
+            epms, premaster = rng.randbytes(8), rng.randbytes(48)
+            emit(line("RSA", epms, premaster), ("RSA", epms, premaster))
+    return b"\n".join(out) + b"\n", lines
+
+
+def expected_warnings(lines, source: str) -> dict[int, str]:
+    """line number -> the conflict warning the key log must give for it."""
+    first, found = {}, {}
+    for label, key, secret, number, offset in lines:
+        earlier = first.setdefault((label, key), (number, secret))
+        if earlier[1] != secret:
+            found[number] = str(KeyMaterialError(
+                f"{label} for {key.hex()} conflicts with line {earlier[0]}; keeping line {earlier[0]}",
+                capture=source, offset=offset, field=f"line {number}"))
+    return found
+
+
+def check_against_lines(log: kl.KeyLog, lines) -> None:
+    entries = [kl.KeyLogEntry(label=lb, key=k, secret=s, line=n) for lb, k, s, n, _ in lines]
+    assert tuple(log.entries) == tuple(entries)
+    assert len(log) == len(entries)
+    first: dict = {}
+    for e in entries:
+        first.setdefault((e.label, e.key), e)
+    keys = {e.key for e in entries}
+    for key in keys:
+        for label in (*LABELS, "RSA", "CLIENT_RANDOM"):
+            assert log.entry(label, key) == first.get((label, key))
+        # the fast path (_firsts) and the general one (_records) agree
+        records = log._lines._records(key)
+        firsts: dict = {}
+        for label_id, number, _, secret in records:
+            firsts.setdefault(log._lines.labels[label_id], (number, secret))
+        assert log._lines._firsts(key) == firsts
+        assert log.secrets_for(key) == {lb: e.secret for (lb, k), e in first.items() if k == key}
+    assert log.entry(LABELS[0], bytes(32)) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("settings", ["default", "tiny", "tiny+colliding"])
+def test_interleaved_log_reads_back_exactly(request, seed, settings):
+    for fixture in settings.split("+"):
+        if fixture != "default":
+            request.getfixturevalue(fixture)
+    data, lines = interleaved_log(seed)
+    log = kl.parse_keylog(data, source="mixed.keys", strict=False)
+    check_against_lines(log, lines)
+    conflicts = expected_warnings(lines, "mixed.keys")
+    malformed = [w for w in log.warnings if "conflicts with" not in w]
+    assert [w for w in log.warnings if w not in malformed] == [conflicts[n] for n in sorted(conflicts)]
+    # every warning in line order, as when they were given line by line
+    numbers = [int(w.split("(line ")[1].split(")")[0]) for w in log.warnings]
+    assert numbers == sorted(numbers) and len(malformed) == data.count(b"CLIENT_RANDOM zz")
+
+
+def test_spilled_and_in_memory_logs_are_equal(monkeypatch):
+    data, _ = interleaved_log(7, connections=60)
+    in_memory = kl.parse_keylog(data, source="k", strict=False)
+    assert in_memory._lines._store._file is None
+    monkeypatch.setattr(kl, "_SPILL_BYTES", 200)
+    spilled = kl.parse_keylog(data, source="k", strict=False)
+    assert spilled._lines._store._file is not None
+    assert spilled == in_memory and hash(spilled) == hash(in_memory)
+    assert spilled.warnings == in_memory.warnings
+    assert spilled.client_randoms() == in_memory.client_randoms()
+
+
+def test_pieces_and_whole_agree_when_spilled(tiny):
+    data, lines = interleaved_log(3)
+    pieces = [data[i : i + 97] for i in range(0, len(data), 97)]
+    cut = kl.parse_keylog(iter(pieces), source="k", strict=False)
+    whole = kl.parse_keylog(data, source="k", strict=False)
+    assert cut == whole and cut.warnings == whole.warnings
+    check_against_lines(cut, lines)
+
+
+def test_a_spilled_log_pickles(tiny):
+    data, lines = interleaved_log(4)
+    log = kl.parse_keylog(data, source="k", strict=False)
+    again = pickle.loads(pickle.dumps(log))
+    assert again == log and again.warnings == log.warnings
+    check_against_lines(again, lines)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_processes_read_a_spilled_log(tiny):
+    # cli forks its workers after parsing: they share the temporary file
+    data, lines = interleaved_log(5)
+    log = kl.parse_keylog(data, source="k", strict=False)
+    keys = list(dict.fromkeys(key for _, key, *_ in lines))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer, in the reverse order of the parent
+        try:
+            os.close(read_end)
+            answer = [log.entry(label, key) for key in reversed(keys) for label in LABELS]
+            os.write(write_end, pickle.dumps(answer))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    mine = [log.entry(label, key) for key in keys for label in LABELS]
+    with os.fdopen(read_end, "rb") as pipe:
+        theirs = pickle.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert theirs == [log.entry(label, key) for key in reversed(keys) for label in LABELS]
+    assert mine == [log.entry(label, key) for key in keys for label in LABELS]
+
+
+def test_made_from_entries(tiny, colliding):
+    data, lines = interleaved_log(6)
+    log = kl.parse_keylog(data, source="k", strict=False)
+    rebuilt = kl.KeyLog(source="k", entries=tuple(log.entries), warnings=log.warnings)
+    assert rebuilt == log
+    check_against_lines(rebuilt, lines)
+
+
+def test_fast_entry_is_the_dataclass_value():
+    made = kl._entry("CLIENT_RANDOM", bytes(32), bytes(48), 7)
+    plain = kl.KeyLogEntry(label="CLIENT_RANDOM", key=bytes(32), secret=bytes(48), line=7)
+    assert made == plain and hash(made) == hash(plain) and repr(made) == repr(plain)
+    for f in dataclasses.fields(kl.KeyLogEntry):  # every field set (a new field needs _entry too)
+        assert getattr(made, f.name) == getattr(plain, f.name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = 8  # type: ignore[misc]
+
+
+def test_memory_does_not_grow_with_the_key_log():
+    # 20,000 TLS 1.3 connections: 100,000 lines, 9 MB of key log; what stays
+    # in memory is the index (16 bytes per connection) and at most 1 MiB of
+    # the store, not the ~70 bytes a line the packed table cost.
+    rng = random.Random(1)
+    data = b"".join(line(label, cr, rng.randbytes(32)) + b"\n"
+                    for cr in (rng.randbytes(32) for _ in range(20_000)) for label in LABELS)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        log = kl.parse_keylog([data[i : i + (1 << 20)] for i in range(0, len(data), 1 << 20)])
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(log) == 100_000
+    assert kept < (1 << 20) + 20_000 * 16 + 200_000, kept
+    cr = data[32:96]
+    assert log.entry(LABELS[0], bytes.fromhex(cr.decode())).line == 1
+
+
+# -- the parser's fast path (split + fromhex) against the careful one (_parse_line) --
+
+_hex = st.sampled_from([bytes(range(32)).hex(), bytes(range(48)).hex(), bytes(range(8)).hex(),
+                        bytes(range(32)).hex().upper(), "ab", "abc", "zz" * 32, "é" * 4, ""])
+_label = st.sampled_from(["CLIENT_RANDOM", "RSA", *LABELS, "ECH_SECRET", "X1_", "client_random", "1ABC"])
+_sep = st.sampled_from([" ", "\t", "  \t ", "\x0b", "\x0c", "\x1c", "\r"])
+
+
+@st.composite
+def _lines(draw):
+    fields = draw(st.lists(st.one_of(_label, _hex), min_size=0, max_size=4))
+    if draw(st.booleans()) and len(fields) >= 3:
+        fields[:3] = [draw(_label), draw(_hex), draw(_hex)]
+    text = draw(st.sampled_from(["", " ", "\t"]))
+    for f in fields:
+        text += f + draw(_sep)
+    return text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_lines(), max_size=8), st.sampled_from([b"\n", b"\r\n"]))
+def test_fast_and_careful_parsing_agree(monkeypatch_lines, newline):
+    data = newline.join(monkeypatch_lines)
+    fast = kl.parse_keylog(data, source="k", strict=False)
+    saved = kl._KNOWN_LABELS, kl._LABEL_BYTES
+    kl._KNOWN_LABELS, kl._LABEL_BYTES = {}, re.compile(rb"(?!)")  # no line passes the fast path
+    try:
+        careful = kl.parse_keylog(data, source="k", strict=False)
+    finally:
+        kl._KNOWN_LABELS, kl._LABEL_BYTES = saved
+    assert tuple(fast.entries) == tuple(careful.entries)
+    assert fast.warnings == careful.warnings
