@@ -7,8 +7,9 @@
   gives none (a 1xx, a stream ending in the head, a malformed message) the
   general path decides.
 * A request with neither Content-Length nor Transfer-Encoding has no body
-  (RFC 9112 §6.3 rule 7), so h11 is not asked for its end: asking must give
-  an empty, complete body with no trailers, consuming nothing.
+  (RFC 9112 §6.3 rule 7), and a Content-Length body ends with its last
+  byte, so h11 is not asked for the EndOfMessage: asking must give the same
+  body, no trailers, and consume nothing more.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def test_untold_read_of_a_response_is_the_told_one(message, method):
 
 @pytest.mark.parametrize("message", [m for m in RESPONSES if m.startswith(b"HTTP/1.1 10")])
 def test_informational_responses_go_to_the_general_path(message):
-    fast = _outcome(lambda: http._read_message(h11.Connection(h11.CLIENT), message, 0, True, b"GET"))
+    fast = _outcome(lambda: http._read_message(h11.Connection(h11.CLIENT), message, 0, True,
+                                               b"GET"))
     assert not isinstance(fast, http.HttpResponse)
 
 
@@ -108,4 +110,30 @@ def test_request_without_body_is_what_h11_would_say(data, closed):
 def test_request_with_a_body_is_still_read_by_h11():
     data = b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\ndataGET"
     request = http._read_request(data, 0, True)
-    assert (request.framing, request.body, request.end) == ("content-length", b"data", len(data) - 3)
+    assert (request.framing, request.body) == ("content-length", b"data")
+    assert request.end == len(data) - 3
+
+
+@pytest.mark.parametrize("message", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\n1234567",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nConnection: close\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
+])
+@pytest.mark.parametrize("closed", [True, False])
+def test_content_length_body_ends_where_h11_ends_it(message, closed):
+    # Stopping once Content-Length bytes arrived gives what asking h11 for
+    # its EndOfMessage gives, at the same offset.
+    results = []
+    for stop_early in (True, False):
+        conn = h11.Connection(h11.CLIENT)
+        http._feed(conn, message, 0, closed)
+        event = conn.next_event()
+        headers = http._pairs(event.headers)
+        length = http._content_length(headers, http._framing(headers, True, request=False))
+        body = _outcome(lambda: http._read_body(conn, length if stop_early else None))
+        results.append((body, http._position(conn, message)))
+    assert results[0] == results[1]
+    fast = _outcome(lambda: http._read_response(message, 0, closed, b"GET"))
+    assert fast == _general(message, closed, b"GET")

@@ -244,31 +244,56 @@ def _position(conn: h11.Connection, data: bytes) -> int:
     """Stream offset of the first byte h11 has not consumed yet.
 
     ``trailing_data`` copies what is left, so this is asked only where an
-    offset is needed (after a message head, at the end of a message).
+    offset is needed (the end of a message; the end of a head only where
+    the next message starts there).
     """
     return len(data) - len(conn.trailing_data[0])
 
 
-def _line_at(data: bytes, start: int, head_end: int) -> str:
-    """The first line of the head ``data[start:head_end]``, without its line ending."""
-    cut = data.find(b"\n", start, head_end)
-    line = data[start:head_end if cut < 0 else cut]
+def _line_at(data: bytes, start: int) -> str:
+    """The start line of the message head that h11 read at *start*, without its line ending.
+
+    h11 emits a message head only once it has a line feed ending an empty
+    line (RFC 9112 §2.2), so the first line feed after *start* is inside
+    the head and ends its first line: where the head ends need not be known.
+    """
+    cut = data.find(b"\n", start)
+    line = data[start:] if cut < 0 else data[start:cut]
     return _text(line[:-1] if line.endswith(b"\r") else line)
 
 
-def _read_body(conn: h11.Connection) -> tuple[bytes, Headers, bool]:
-    """Data events up to EndOfMessage: (body, trailers, complete)."""
+def _read_body(conn: h11.Connection, length: int | None = None) -> tuple[bytes, Headers, bool]:
+    """Data events up to EndOfMessage: (body, trailers, complete).
+
+    *length*: the Content-Length that h11 frames this body by, if it does.
+    """
     # h11 gives a Content-Length body that is all there as one Data event;
     # the pieces are joined once, not grown and then copied.
     pieces = []
+    seen = 0
     while True:
         event = conn.next_event()
         if isinstance(event, h11.Data):
             pieces.append(event.data)
+            seen += len(event.data)
+            if seen == length:
+                # The body is complete (RFC 9112 §6.3 rule 6): h11's next
+                # event can only be an EndOfMessage without trailers that
+                # consumes nothing, so it is not asked for.
+                return b"".join(pieces), (), True
         elif isinstance(event, h11.EndOfMessage):
             return b"".join(pieces), _pairs(event.headers), True
         else:  # NEED_DATA (stream ended), ConnectionClosed, PAUSED
             return b"".join(pieces), (), False
+
+
+def _content_length(headers: Headers, framing: str) -> int | None:
+    """The Content-Length a body is framed by (h11 keeps one, normalised), else None."""
+    if framing == "content-length":
+        for name, value in headers:
+            if name.lower() == "content-length":
+                return int(value)
+    return None
 
 
 def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
@@ -277,19 +302,18 @@ def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
     event = conn.next_event()
     if not isinstance(event, h11.Request):
         return None
-    head_end = _position(conn, data)
     headers = _pairs(event.headers)
     framing = _framing(headers, True, request=True)
     if framing == "none":
         # RFC 9112 §6.3 rule 7: no Content-Length nor Transfer-Encoding, no
         # body.  h11 would answer only EndOfMessage, consuming nothing, so
         # it is not asked (most requests are such GETs).
-        body, trailers, complete, end = b"", (), True, head_end
+        body, trailers, complete, end = b"", (), True, _position(conn, data)
     else:
-        body, trailers, complete = _read_body(conn)
+        body, trailers, complete = _read_body(conn, _content_length(headers, framing))
         end = _position(conn, data)
     return HttpRequest(
-        start_line=_line_at(data, pos, head_end), headers=headers,
+        start_line=_line_at(data, pos), headers=headers,
         body=body, trailers=trailers, framing=framing,
         complete=complete, offset=pos, end=end,
         direction=Direction.CLIENT_TO_SERVER, method=_text(event.method),
@@ -338,19 +362,18 @@ def _read_message(conn: h11.Connection, data: bytes, pos: int, closed: bool, met
     start = pos
     event = conn.next_event()
     while informational and isinstance(event, h11.InformationalResponse):
-        head_end = _position(conn, data)
-        lines.append(_line_at(data, start, head_end))
-        start = head_end
+        lines.append(_line_at(data, start))
+        start = _position(conn, data)
         event = conn.next_event()
     if not isinstance(event, h11.Response):
         return None
-    head_end = _position(conn, data)
     body_allowed = _response_has_body(method, event.status_code)
     headers = _pairs(event.headers)
-    body, trailers, complete = _read_body(conn)
+    framing = _framing(headers, body_allowed, request=False)
+    body, trailers, complete = _read_body(conn, _content_length(headers, framing))
     return HttpResponse(
-        start_line=_line_at(data, start, head_end), headers=headers,
-        body=body, trailers=trailers, framing=_framing(headers, body_allowed, request=False),
+        start_line=_line_at(data, start), headers=headers,
+        body=body, trailers=trailers, framing=framing,
         complete=complete, offset=start, end=_position(conn, data),
         direction=Direction.SERVER_TO_CLIENT, status=event.status_code,
         reason=_text(event.reason), version=_text(event.http_version),
