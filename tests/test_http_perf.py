@@ -22,7 +22,8 @@ from tlsdoc import http
 RESPONSES = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
     b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x=1\r\nab\r\n1\r\nc\r\n0\r\nT: 1\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"2;x=1\r\nab\r\n1\r\nc\r\n0\r\nT: 1\r\n\r\n",
     b"HTTP/1.0 200 ok\r\nContent-Type: text/plain\r\n\r\nuntil the close",
     b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
     b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nz",
@@ -46,8 +47,8 @@ def _outcome(read):
 
 
 def _general(data: bytes, closed: bool, method: bytes):
-    return _outcome(lambda: http._read_message(http._told_connection(method), data, 0, closed,
-                                               method, informational=True))
+    return _outcome(lambda: http._read_response_with(http._told_connection(method), data, 0,
+                                                     closed, method, informational=True))
 
 
 def _cuts(message: bytes):
@@ -60,8 +61,8 @@ def test_untold_read_of_a_response_is_the_told_one(message, method):
     for cut in _cuts(message):
         for closed in (True, False):
             data = message[:cut]
-            fast = _outcome(lambda: http._read_message(h11.Connection(h11.CLIENT), data, 0,
-                                                       closed, method))
+            fast = _outcome(lambda: http._read_response_with(h11.Connection(h11.CLIENT), data,
+                                                             0, closed, method))
             general = _general(data, closed, method)
             if isinstance(fast, http.HttpResponse):
                 assert fast == general, (data, closed)
@@ -70,8 +71,8 @@ def test_untold_read_of_a_response_is_the_told_one(message, method):
 
 @pytest.mark.parametrize("message", [m for m in RESPONSES if m.startswith(b"HTTP/1.1 10")])
 def test_informational_responses_go_to_the_general_path(message):
-    fast = _outcome(lambda: http._read_message(h11.Connection(h11.CLIENT), message, 0, True,
-                                               b"GET"))
+    fast = _outcome(lambda: http._read_response_with(h11.Connection(h11.CLIENT), message, 0,
+                                                     True, b"GET"))
     assert not isinstance(fast, http.HttpResponse)
 
 

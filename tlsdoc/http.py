@@ -336,12 +336,13 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpRe
         # needs the request, so anything but a well-formed final response
         # is read again by the general path, which decides what it is.
         try:
-            response = _read_message(h11.Connection(h11.CLIENT), data, pos, closed, method)
+            response = _read_response_with(h11.Connection(h11.CLIENT), data, pos, closed, method)
         except h11.RemoteProtocolError:
             response = None
         if response is not None:
             return response
-    return _read_message(_told_connection(method), data, pos, closed, method, informational=True)
+    return _read_response_with(_told_connection(method), data, pos, closed, method,
+                               informational=True)
 
 
 def _told_connection(method: bytes) -> h11.Connection:
@@ -354,9 +355,9 @@ def _told_connection(method: bytes) -> h11.Connection:
     return conn
 
 
-def _read_message(conn: h11.Connection, data: bytes, pos: int, closed: bool, method: bytes,
-                  *, informational: bool = False) -> HttpResponse | None:
-    """Read a response with *conn*; 1xx responses before it only if *informational*."""
+def _read_response_with(conn: h11.Connection, data: bytes, pos: int, closed: bool, method: bytes,
+                        *, informational: bool = False) -> HttpResponse | None:
+    """The response at *pos* read with *conn*; 1xx responses before it only if *informational*."""
     _feed(conn, data, pos, closed)
     lines: list[str] = []
     start = pos
