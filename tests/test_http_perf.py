@@ -7,9 +7,11 @@
   gives none (a 1xx, a stream ending in the head, a malformed message) the
   general path decides.
 * A request with neither Content-Length nor Transfer-Encoding has no body
-  (RFC 9112 §6.3 rule 7), and a Content-Length body ends with its last
-  byte, so h11 is not asked for the EndOfMessage: asking must give the same
-  body, no trailers, and consume nothing more.
+  (RFC 9112 §6.3 rule 7), so h11 is not asked for the EndOfMessage: asking
+  must give an empty body, no trailers, and consume nothing.
+* A Content-Length body that is all in the stream is sliced out of it
+  (RFC 9112 §6.3 rule 6) instead of read through h11: reading it must give
+  the same body, no trailers, and the same end.
 """
 
 from __future__ import annotations
@@ -119,22 +121,42 @@ def test_request_with_a_body_is_still_read_by_h11():
     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\n1234567",
     b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nConnection: close\r\n\r\nok",
+    b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
     b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
 ])
 @pytest.mark.parametrize("closed", [True, False])
-def test_content_length_body_ends_where_h11_ends_it(message, closed):
-    # Stopping once Content-Length bytes arrived gives what asking h11 for
-    # its EndOfMessage gives, at the same offset.
+def test_content_length_body_is_what_h11_reads(message, closed):
+    # Slicing the body out of the stream gives h11's body, trailers and end.
     results = []
-    for stop_early in (True, False):
+    for slice_it in (True, False):
         conn = h11.Connection(h11.CLIENT)
         http._feed(conn, message, 0, closed)
-        event = conn.next_event()
-        headers = http._pairs(event.headers)
+        headers = http._pairs(conn.next_event().headers)
         length = http._content_length(headers, http._framing(headers, True, request=False))
-        body = _outcome(lambda: http._read_body(conn, length if stop_early else None))
-        results.append((body, http._position(conn, message)))
+        if slice_it:
+            results.append(_outcome(lambda: http._body(conn, message, length)))
+        else:
+            results.append(_outcome(lambda: (*http._read_body(conn),
+                                             http._position(conn, message))))
     assert results[0] == results[1]
     fast = _outcome(lambda: http._read_response(message, 0, closed, b"GET"))
     assert fast == _general(message, closed, b"GET")
+
+
+POST_HEAD = b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n"
+
+
+@pytest.mark.parametrize("end", range(len(POST_HEAD) - 2, len(POST_HEAD) + 8))
+def test_request_body_cut_anywhere_is_what_h11_reads(end):
+    data = (POST_HEAD + b"dataGET")[:end]
+    for closed in (True, False):
+        request = _outcome(lambda: http._read_request(data, 0, closed))
+        conn = h11.Connection(h11.SERVER)
+        http._feed(conn, data, 0, closed)
+        expected = _outcome(lambda: (conn.next_event(), *http._read_body(conn),
+                                     http._position(conn, data))[1:])
+        if isinstance(request, http.HttpRequest):
+            assert (request.body, request.trailers, request.complete, request.end) == expected
+        else:
+            assert request is None or request == expected

@@ -262,25 +262,13 @@ def _line_at(data: bytes, start: int) -> str:
     return _text(line[:-1] if line.endswith(b"\r") else line)
 
 
-def _read_body(conn: h11.Connection, length: int | None = None) -> tuple[bytes, Headers, bool]:
-    """Data events up to EndOfMessage: (body, trailers, complete).
-
-    *length*: the Content-Length that h11 frames this body by, if it does.
-    """
-    # h11 gives a Content-Length body that is all there as one Data event;
-    # the pieces are joined once, not grown and then copied.
-    pieces = []
-    seen = 0
+def _read_body(conn: h11.Connection) -> tuple[bytes, Headers, bool]:
+    """Data events up to EndOfMessage: (body, trailers, complete)."""
+    pieces = []  # joined once, not grown and then copied
     while True:
         event = conn.next_event()
         if isinstance(event, h11.Data):
             pieces.append(event.data)
-            seen += len(event.data)
-            if seen == length:
-                # The body is complete (RFC 9112 §6.3 rule 6): h11's next
-                # event can only be an EndOfMessage without trailers that
-                # consumes nothing, so it is not asked for.
-                return b"".join(pieces), (), True
         elif isinstance(event, h11.EndOfMessage):
             return b"".join(pieces), _pairs(event.headers), True
         else:  # NEED_DATA (stream ended), ConnectionClosed, PAUSED
@@ -294,6 +282,24 @@ def _content_length(headers: Headers, framing: str) -> int | None:
             if name.lower() == "content-length":
                 return int(value)
     return None
+
+
+def _body(conn: h11.Connection, data: bytes,
+          length: int | None) -> tuple[bytes, Headers, bool, int]:
+    """(body, trailers, complete, end) of the message whose head *conn* has just read.
+
+    *length*: the Content-Length that h11 frames this body by, if it does.
+    """
+    if length:
+        head_end = _position(conn, data)
+        if len(data) - head_end >= length:
+            # Fast path: the whole body is there.  It is the *length* bytes
+            # after the head (RFC 9112 §6.3 rule 6), which h11 would copy
+            # out twice into a Data event (that we copy again), then end
+            # with an EndOfMessage without trailers: one slice instead.
+            return data[head_end:head_end + length], (), True, head_end + length
+    body, trailers, complete = _read_body(conn)
+    return body, trailers, complete, _position(conn, data)
 
 
 def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
@@ -310,8 +316,7 @@ def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
         # it is not asked (most requests are such GETs).
         body, trailers, complete, end = b"", (), True, _position(conn, data)
     else:
-        body, trailers, complete = _read_body(conn, _content_length(headers, framing))
-        end = _position(conn, data)
+        body, trailers, complete, end = _body(conn, data, _content_length(headers, framing))
     return HttpRequest(
         start_line=_line_at(data, pos), headers=headers,
         body=body, trailers=trailers, framing=framing,
@@ -371,11 +376,11 @@ def _read_response_with(conn: h11.Connection, data: bytes, pos: int, closed: boo
     body_allowed = _response_has_body(method, event.status_code)
     headers = _pairs(event.headers)
     framing = _framing(headers, body_allowed, request=False)
-    body, trailers, complete = _read_body(conn, _content_length(headers, framing))
+    body, trailers, complete, end = _body(conn, data, _content_length(headers, framing))
     return HttpResponse(
         start_line=_line_at(data, start), headers=headers,
         body=body, trailers=trailers, framing=framing,
-        complete=complete, offset=start, end=_position(conn, data),
+        complete=complete, offset=start, end=end,
         direction=Direction.SERVER_TO_CLIENT, status=event.status_code,
         reason=_text(event.reason), version=_text(event.http_version),
         informational=tuple(lines),
