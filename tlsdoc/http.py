@@ -30,7 +30,11 @@ observer, and how they are handled here:
   so each message is read by a fresh :class:`h11.Connection` started at
   the message's offset; the one reading a response is first told (through
   ``send``, its output discarded) which method the request used, because
-  HEAD and CONNECT change how a response is framed.
+  HEAD and CONNECT change how a response is framed.  Telling costs about
+  as much as reading a small response, so a response to any other method
+  is first read by an untold connection (h11 frames it the same way) and
+  read again the general way only when that does not give a final
+  response (:func:`_read_response`).
 
 HTTP/2 (ALPN ``h2`` or the client connection preface) is not decoded: the
 result is empty with a warning saying so, never garbage.  A stream that is
@@ -202,19 +206,16 @@ def _skip_empty_lines(data: bytes, pos: int) -> int:
     return pos
 
 
-def _start_line(head: bytes) -> str:
-    line = head.split(b"\n", 1)[0]
-    return _text(line[:-1] if line.endswith(b"\r") else line)
-
-
-def _framing(headers, body_allowed: bool, *, request: bool) -> str:
+def _framing(headers: Headers, body_allowed: bool, *, request: bool) -> str:
     """How the body length is decided, RFC 9112 §6.3 (what h11 applied)."""
     if not body_allowed:
         return "none"
-    values = {bytes(k): bytes(v).lower() for k, v in headers}  # h11 lower-cases names
-    if b"chunked" in values.get(b"transfer-encoding", b""):
+    # h11 accepts only token (ASCII) names, at most one Transfer-Encoding
+    # and only "chunked", and merges equal Content-Lengths into one.
+    names = {name.lower() for name, _ in headers}
+    if "transfer-encoding" in names:
         return "chunked"
-    if b"content-length" in values:
+    if "content-length" in names:
         return "content-length"
     return "none" if request else "close"
 
@@ -228,87 +229,161 @@ def _response_has_body(method: bytes, status: int) -> bool:
 
 
 def _pairs(headers) -> Headers:
-    return tuple((_text(k), _text(v)) for k, v in headers.raw_items())
+    # h11 hands out names and values as bytes: decode them directly.
+    return tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw_items()])
 
 
-class _Reader:
-    """Pulls one message out of a stream with a fresh h11 connection (private)."""
-
-    def __init__(self, conn: h11.Connection, data: bytes, pos: int, closed: bool) -> None:
-        self.conn = conn
-        self.fed = len(data) - pos
-        conn.receive_data(data[pos:])
-        if closed:
-            conn.receive_data(b"")
-        self.base = pos
-
-    @property
-    def position(self) -> int:
-        """Stream offset of the first byte h11 has not consumed yet."""
-        return self.base + self.fed - len(self.conn.trailing_data[0])
-
-    def next(self):
-        return self.conn.next_event()
+def _feed(conn: h11.Connection, data: bytes, pos: int, closed: bool) -> None:
+    """Give *conn* the stream from *pos* on (and its end, if it was seen)."""
+    conn.receive_data(data[pos:])
+    if closed:
+        conn.receive_data(b"")
 
 
-def _read_body(reader: _Reader) -> tuple[bytes, Headers, bool]:
+def _position(conn: h11.Connection, data: bytes) -> int:
+    """Stream offset of the first byte h11 has not consumed yet.
+
+    ``trailing_data`` copies what is left, so this is asked only where an
+    offset is needed (the end of a message; the end of a head only where
+    the next message starts there).
+    """
+    return len(data) - len(conn.trailing_data[0])
+
+
+def _line_at(data: bytes, start: int) -> str:
+    """The start line of the message head that h11 read at *start*, without its line ending.
+
+    h11 emits a message head only once it has a line feed ending an empty
+    line (RFC 9112 §2.2), so the first line feed after *start* is inside
+    the head and ends its first line: where the head ends need not be known.
+    """
+    cut = data.find(b"\n", start)
+    line = data[start:] if cut < 0 else data[start:cut]
+    return _text(line[:-1] if line.endswith(b"\r") else line)
+
+
+def _read_body(conn: h11.Connection) -> tuple[bytes, Headers, bool]:
     """Data events up to EndOfMessage: (body, trailers, complete)."""
-    body = bytearray()
+    pieces = []  # joined once, not grown and then copied
     while True:
-        event = reader.next()
+        event = conn.next_event()
         if isinstance(event, h11.Data):
-            body += event.data
+            pieces.append(event.data)
         elif isinstance(event, h11.EndOfMessage):
-            return bytes(body), _pairs(event.headers), True
+            return b"".join(pieces), _pairs(event.headers), True
         else:  # NEED_DATA (stream ended), ConnectionClosed, PAUSED
-            return bytes(body), (), False
+            return b"".join(pieces), (), False
+
+
+def _content_length(headers: Headers, framing: str) -> int | None:
+    """The Content-Length a body is framed by (h11 keeps one, normalised), else None."""
+    if framing == "content-length":
+        for name, value in headers:
+            if name.lower() == "content-length":
+                return int(value)
+    return None
+
+
+def _body(conn: h11.Connection, data: bytes,
+          length: int | None) -> tuple[bytes, Headers, bool, int]:
+    """(body, trailers, complete, end) of the message whose head *conn* has just read.
+
+    *length*: the Content-Length that h11 frames this body by, if it does.
+    """
+    if length:
+        head_end = _position(conn, data)
+        if len(data) - head_end >= length:
+            # Fast path: the whole body is there.  It is the *length* bytes
+            # after the head (RFC 9112 §6.3 rule 6), which h11 would copy
+            # out twice into a Data event (that we copy again), then end
+            # with an EndOfMessage without trailers: one slice instead.
+            return data[head_end:head_end + length], (), True, head_end + length
+    body, trailers, complete = _read_body(conn)
+    return body, trailers, complete, _position(conn, data)
 
 
 def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
-    reader = _Reader(h11.Connection(h11.SERVER), data, pos, closed)
-    event = reader.next()
+    conn = h11.Connection(h11.SERVER)
+    _feed(conn, data, pos, closed)
+    event = conn.next_event()
     if not isinstance(event, h11.Request):
         return None
-    head_end = reader.position
-    body, trailers, complete = _read_body(reader)
+    headers = _pairs(event.headers)
+    framing = _framing(headers, True, request=True)
+    if framing == "none":
+        # RFC 9112 §6.3 rule 7: no Content-Length nor Transfer-Encoding, no
+        # body.  h11 would answer only EndOfMessage, consuming nothing, so
+        # it is not asked (most requests are such GETs).
+        body, trailers, complete, end = b"", (), True, _position(conn, data)
+    else:
+        body, trailers, complete, end = _body(conn, data, _content_length(headers, framing))
     return HttpRequest(
-        start_line=_start_line(data[pos:head_end]), headers=_pairs(event.headers),
-        body=body, trailers=trailers, framing=_framing(event.headers, True, request=True),
-        complete=complete, offset=pos, end=reader.position,
+        start_line=_line_at(data, pos), headers=headers,
+        body=body, trailers=trailers, framing=framing,
+        complete=complete, offset=pos, end=end,
         direction=Direction.CLIENT_TO_SERVER, method=_text(event.method),
         target=_text(event.target), version=_text(event.http_version),
     )
 
 
 def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpResponse | None:
+    """The response at *pos* to a request with *method*.
+
+    None when the stream ends inside the head; raises
+    :class:`h11.RemoteProtocolError` when the response is malformed.
+    """
+    if method not in (b"HEAD", b"CONNECT"):
+        # Fast path.  Telling h11 the method (_told_connection) costs about
+        # as much as reading a small response, and only HEAD and CONNECT
+        # change how a response is framed (RFC 9112 §6.3).  h11 also reads
+        # a final response the client has not sent a request for (a server
+        # may answer early), framed as for any other method; a 1xx response
+        # needs the request, so anything but a well-formed final response
+        # is read again by the general path, which decides what it is.
+        try:
+            response = _read_response_with(h11.Connection(h11.CLIENT), data, pos, closed, method)
+        except h11.RemoteProtocolError:
+            response = None
+        if response is not None:
+            return response
+    return _read_response_with(_told_connection(method), data, pos, closed, method,
+                               informational=True)
+
+
+def _told_connection(method: bytes) -> h11.Connection:
+    """An h11 client connection that has sent a request with *method*."""
     conn = h11.Connection(h11.CLIENT)
     # Tell h11 which method the request used (HEAD / CONNECT change the framing);
     # the bytes it would send are discarded.
     conn.send(h11.Request(method=method, target=b"/", headers=[(b"Host", b"observer")]))
     conn.send(h11.EndOfMessage())
-    reader = _Reader(conn, data, pos, closed)
-    informational: list[str] = []
+    return conn
+
+
+def _read_response_with(conn: h11.Connection, data: bytes, pos: int, closed: bool, method: bytes,
+                        *, informational: bool = False) -> HttpResponse | None:
+    """The response at *pos* read with *conn*; 1xx responses before it only if *informational*."""
+    _feed(conn, data, pos, closed)
+    lines: list[str] = []
     start = pos
-    while True:
-        before = reader.position
-        event = reader.next()
-        if isinstance(event, h11.InformationalResponse):
-            informational.append(_start_line(data[before:reader.position]))
-            continue
-        break
+    event = conn.next_event()
+    while informational and isinstance(event, h11.InformationalResponse):
+        lines.append(_line_at(data, start))
+        start = _position(conn, data)
+        event = conn.next_event()
     if not isinstance(event, h11.Response):
         return None
-    start = before
-    head_end = reader.position
     body_allowed = _response_has_body(method, event.status_code)
-    body, trailers, complete = _read_body(reader)
+    headers = _pairs(event.headers)
+    framing = _framing(headers, body_allowed, request=False)
+    body, trailers, complete, end = _body(conn, data, _content_length(headers, framing))
     return HttpResponse(
-        start_line=_start_line(data[start:head_end]), headers=_pairs(event.headers),
-        body=body, trailers=trailers, framing=_framing(event.headers, body_allowed, request=False),
-        complete=complete, offset=start, end=reader.position,
+        start_line=_line_at(data, start), headers=headers,
+        body=body, trailers=trailers, framing=framing,
+        complete=complete, offset=start, end=end,
         direction=Direction.SERVER_TO_CLIENT, status=event.status_code,
         reason=_text(event.reason), version=_text(event.http_version),
-        informational=tuple(informational),
+        informational=tuple(lines),
     )
 
 

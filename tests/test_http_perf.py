@@ -1,0 +1,162 @@
+"""The fast paths of tlsdoc.http give what the general code gives.
+
+* A response to a method other than HEAD or CONNECT is first read by an h11
+  connection that was not told the request (telling it costs about as much
+  as reading the response); the general path tells it.  Wherever the fast
+  path gives a response, it must be the general path's, and wherever it
+  gives none (a 1xx, a stream ending in the head, a malformed message) the
+  general path decides.
+* A request with neither Content-Length nor Transfer-Encoding has no body
+  (RFC 9112 §6.3 rule 7), so h11 is not asked for the EndOfMessage: asking
+  must give an empty body, no trailers, and consume nothing.
+* A Content-Length body that is all in the stream is sliced out of it
+  (RFC 9112 §6.3 rule 6) instead of read through h11: reading it must give
+  the same body, no trailers, and the same end.
+"""
+
+from __future__ import annotations
+
+import h11
+import pytest
+
+from tlsdoc import http
+
+RESPONSES = [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"2;x=1\r\nab\r\n1\r\nc\r\n0\r\nT: 1\r\n\r\n",
+    b"HTTP/1.0 200 ok\r\nContent-Type: text/plain\r\n\r\nuntil the close",
+    b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nz",
+    b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+    b"HTTP/1.1 304 Not Modified\r\n\r\n",
+    b"HTTP/1.1 200 caf\xe9\r\nX-Obs: \xff\r\nContent-Length: 1\r\n\r\n!",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nbroken\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXX0\r\n\r\n",
+    b"\r\nHTTP/1.1 200 OK\r\n\r\n",
+]
+METHODS = [b"GET", b"POST", b"PUT", b"OPTIONS"]
+
+
+def _outcome(read):
+    try:
+        return read()
+    except h11.RemoteProtocolError as exc:
+        return ("malformed", str(exc))
+
+
+def _general(data: bytes, closed: bool, method: bytes):
+    return _outcome(lambda: http._read_response_with(http._told_connection(method), data, 0,
+                                                     closed, method, informational=True))
+
+
+def _cuts(message: bytes):
+    return sorted({len(message), *range(0, len(message), 5), len(message) - 1})
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("message", RESPONSES)
+def test_untold_read_of_a_response_is_the_told_one(message, method):
+    for cut in _cuts(message):
+        for closed in (True, False):
+            data = message[:cut]
+            fast = _outcome(lambda: http._read_response_with(h11.Connection(h11.CLIENT), data,
+                                                             0, closed, method))
+            general = _general(data, closed, method)
+            if isinstance(fast, http.HttpResponse):
+                assert fast == general, (data, closed)
+            assert _outcome(lambda: http._read_response(data, 0, closed, method)) == general
+
+
+@pytest.mark.parametrize("message", [m for m in RESPONSES if m.startswith(b"HTTP/1.1 10")])
+def test_informational_responses_go_to_the_general_path(message):
+    fast = _outcome(lambda: http._read_response_with(h11.Connection(h11.CLIENT), message, 0,
+                                                     True, b"GET"))
+    assert not isinstance(fast, http.HttpResponse)
+
+
+@pytest.mark.parametrize("method", [b"HEAD", b"CONNECT"])
+def test_methods_that_change_the_framing_are_told(method):
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+    response = http._read_response(data, 0, True, method)
+    assert response == _general(data, True, method)
+    assert response.body == b"" and response.end == data.index(b"abc")
+
+
+REQUESTS_WITHOUT_BODY = [
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\nstray bytes",
+    b"GET /x HTTP/1.0\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\nHost: a\n\n",
+    b"POST /form HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("closed", [True, False])
+@pytest.mark.parametrize("data", REQUESTS_WITHOUT_BODY)
+def test_request_without_body_is_what_h11_would_say(data, closed):
+    request = http._read_request(data, 0, closed)
+    assert request.framing == "none"
+    conn = h11.Connection(h11.SERVER)
+    http._feed(conn, data, 0, closed)
+    assert isinstance(conn.next_event(), h11.Request)
+    head_end = http._position(conn, data)
+    assert http._read_body(conn) == (request.body, request.trailers, request.complete)
+    assert http._position(conn, data) == head_end == request.end
+
+
+def test_request_with_a_body_is_still_read_by_h11():
+    data = b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\ndataGET"
+    request = http._read_request(data, 0, True)
+    assert (request.framing, request.body) == ("content-length", b"data")
+    assert request.end == len(data) - 3
+
+
+@pytest.mark.parametrize("message", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\n1234567",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nConnection: close\r\n\r\nok",
+    b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
+])
+@pytest.mark.parametrize("closed", [True, False])
+def test_content_length_body_is_what_h11_reads(message, closed):
+    # Slicing the body out of the stream gives h11's body, trailers and end.
+    results = []
+    for slice_it in (True, False):
+        conn = h11.Connection(h11.CLIENT)
+        http._feed(conn, message, 0, closed)
+        headers = http._pairs(conn.next_event().headers)
+        length = http._content_length(headers, http._framing(headers, True, request=False))
+        if slice_it:
+            results.append(_outcome(lambda: http._body(conn, message, length)))
+        else:
+            results.append(_outcome(lambda: (*http._read_body(conn),
+                                             http._position(conn, message))))
+    assert results[0] == results[1]
+    fast = _outcome(lambda: http._read_response(message, 0, closed, b"GET"))
+    assert fast == _general(message, closed, b"GET")
+
+
+POST_HEAD = b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n"
+
+
+@pytest.mark.parametrize("end", range(len(POST_HEAD) - 2, len(POST_HEAD) + 8))
+def test_request_body_cut_anywhere_is_what_h11_reads(end):
+    data = (POST_HEAD + b"dataGET")[:end]
+    for closed in (True, False):
+        request = _outcome(lambda: http._read_request(data, 0, closed))
+        conn = h11.Connection(h11.SERVER)
+        http._feed(conn, data, 0, closed)
+        expected = _outcome(lambda: (conn.next_event(), *http._read_body(conn),
+                                     http._position(conn, data))[1:])
+        if isinstance(request, http.HttpRequest):
+            assert (request.body, request.trailers, request.complete, request.end) == expected
+        else:
+            assert request is None or request == expected
