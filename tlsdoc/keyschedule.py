@@ -198,13 +198,24 @@ def hash_algorithm(hash: str) -> hashes.HashAlgorithm:
         ) from None
 
 
+# A hash algorithm object only names the hash (no state), so the key
+# schedule shares one per name instead of making one per HKDF call.
+_SHARED_ALGORITHMS: dict[str, hashes.HashAlgorithm] = {name: cls() for name, cls in _HASHES.items()}
+
+
+def _algorithm(hash: str) -> hashes.HashAlgorithm:
+    """Like :func:`hash_algorithm`, but a shared instance (same errors)."""
+    algorithm = _SHARED_ALGORITHMS.get(hash)
+    return algorithm if algorithm is not None else hash_algorithm(hash)
+
+
 def _tag(hash: str) -> str:
     return hash.upper()
 
 
 def hash_length(hash: str) -> int:
     """Output length in bytes of *hash* (``"sha256"`` → 32)."""
-    return hash_algorithm(hash).digest_size
+    return _algorithm(hash).digest_size
 
 
 def transcript_hash(messages: bytes, hash: str = "sha256") -> bytes:
@@ -565,18 +576,40 @@ def hkdf_expand_label(secret: bytes, label: str | bytes, context: bytes, length:
         hash: the suite's hash.
         name: step name for the trace (default: the label).
     """
+    info, full_label, op, default_name = _expand_label_parts(label, context, length, hash)
+    out = HKDFExpand(algorithm=_algorithm(hash), length=length, info=info).derive(secret)
+    return Derivation(output=out, trace=(
+        Step(name=name or default_name, op=op,
+             inputs=(("secret", secret), ("label", full_label),
+                     ("context", context), ("HkdfLabel", info)),
+             output=out),))
+
+
+# The traffic keys and KeyUpdate ("key", "iv", "traffic upd") expand fixed
+# labels with an empty context, eight times per TLS 1.3 connection: their
+# checked HkdfLabel and trace texts are worked out once and kept (a few
+# entries; a transcript-hash context is different every time, never kept).
+_STATIC_LABELS: dict[tuple[str | bytes, int, str], tuple[bytes, bytes, str, str]] = {}
+_STATIC_LABELS_MAX = 64
+
+
+def _expand_label_parts(label: str | bytes, context: bytes, length: int,
+                        hash: str) -> tuple[bytes, bytes, str, str]:
+    """(HkdfLabel, ``"tls13 " + label``, trace op, default step name), checked."""
+    static = context == b"" and type(label) in (str, bytes)
+    if static:
+        parts = _STATIC_LABELS.get((label, length, hash))
+        if parts is not None:
+            return parts
     label_bytes = _as_bytes(label)
     if length > 255 * hash_length(hash):  # RFC 5869 §2.3: L <= 255*HashLen
         raise KeyMaterialError("HKDF-Expand length too large", field="HkdfLabel.length",
                                expected=f"<= {255 * hash_length(hash)}", found=length)
-    info = _hkdf_label(label_bytes, context, length)
-    out = HKDFExpand(algorithm=hash_algorithm(hash), length=length, info=info).derive(secret)
-    return Derivation(output=out, trace=(
-        Step(name=name or label_bytes.decode("ascii", "replace"),
-             op=f"HKDF-Expand-Label-{_tag(hash)}",
-             inputs=(("secret", secret), ("label", b"tls13 " + label_bytes),
-                     ("context", context), ("HkdfLabel", info)),
-             output=out),))
+    parts = (_hkdf_label(label_bytes, context, length), b"tls13 " + label_bytes,
+             f"HKDF-Expand-Label-{_tag(hash)}", label_bytes.decode("ascii", "replace"))
+    if static and len(_STATIC_LABELS) < _STATIC_LABELS_MAX:
+        _STATIC_LABELS[(label, length, hash)] = parts
+    return parts
 
 
 def derive_secret(secret: bytes, label: str | bytes, transcript_hash: bytes,
