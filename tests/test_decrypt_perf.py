@@ -133,3 +133,53 @@ def test_expand_label_checks_still_raise_with_kept_labels():
     with pytest.raises(KeyMaterialError):
         ks.hkdf_expand_label(bytes(32), "key", b"", 16, "sha3")
     assert len(ks._STATIC_LABELS) <= ks._STATIC_LABELS_MAX
+
+
+# -- keys ---------------------------------------------------------------------------------
+
+
+def test_fast_step_and_derivation_are_the_dataclass_values():
+    step = ks._new_step("write_key", "HKDF-Expand-Label-SHA256", (("secret", b"s"),), b"out")
+    expected = ks.Step(name="write_key", op="HKDF-Expand-Label-SHA256", inputs=(("secret", b"s"),),
+                       output=b"out")
+    assert type(step) is ks.Step and step == expected and repr(step) == repr(expected)
+    assert hash(step) == hash(expected)
+    d = ks._new_derivation(b"out", (step,))
+    assert type(d) is ks.Derivation and d == ks.Derivation(output=b"out", trace=(expected,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.name = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("suite", TLS13_SUITES)
+@pytest.mark.parametrize("direction", [None, "client→server", dec.Direction.SERVER_TO_CLIENT])
+def test_tls13_protection_fast_path_equals_the_checked_constructor(suite, direction):
+    params = SUITES[suite]
+    secret = bytes(range(params.hash_length))
+    fast = RecordProtection.tls13(secret, params, secret_name="S", direction=direction)
+    keys = ks.traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
+    checked = RecordProtection(params=params, version=TLS13, key=keys.key, iv=keys.iv,
+                               secret_name="S", direction=dec._direction(direction),
+                               trace=keys.trace)
+    assert fast == checked and repr(fast) == repr(checked) and hash(fast) == hash(checked)
+    assert type(fast._aead) is type(checked._aead) and fast._iv_int == checked._iv_int
+    fragment = checked.encrypt(22, 0x0303, b"hello", 3)
+    assert fast.decrypt(23, 0x0303, fragment, 3) == checked.decrypt(23, 0x0303, fragment, 3)
+
+
+def test_tls13_protection_slow_path_still_checks():
+    class Sub(RecordProtection):
+        __slots__ = ()
+    sub = Sub.tls13(bytes(32), SUITES[0x1301])
+    base = RecordProtection.tls13(bytes(32), SUITES[0x1301])
+    assert type(sub) is Sub
+    assert [getattr(sub, f.name) for f in dataclasses.fields(RecordProtection)][:-2] == \
+        [getattr(base, f.name) for f in dataclasses.fields(RecordProtection)][:-2]
+    with pytest.raises(KeyMaterialError):   # a TLS 1.2 suite does not go with TLS 1.3
+        RecordProtection.tls13(bytes(32), SUITES[0xC02F])
+
+
+def test_renamed_steps_equal_dataclasses_replace():
+    from tlsdoc import session
+    steps = ks.traffic_keys(bytes(32), "sha256", 16, 12).trace
+    assert session._renamed(steps, "client_handshake") == tuple(
+        dataclasses.replace(s, name=f"client_handshake {s.name}") for s in steps)

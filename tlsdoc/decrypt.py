@@ -143,15 +143,7 @@ class RecordProtection:
             self._check("iv", self.iv, p.fixed_iv_length)
         else:
             self._check("mac_key", self.mac_key, p.mac_length)
-        if p.cipher is Cipher.AES_GCM:
-            aead: object = AESGCM(self.key)
-        elif p.cipher in (Cipher.AES_CCM, Cipher.AES_CCM_8):
-            aead = AESCCM(self.key, tag_length=p.tag_length)
-        elif p.cipher is Cipher.CHACHA20_POLY1305:
-            aead = ChaCha20Poly1305(self.key)
-        else:
-            aead = None
-        object.__setattr__(self, "_aead", aead)
+        object.__setattr__(self, "_aead", _aead_cipher(p, self.key))
         object.__setattr__(self, "_iv_int", int.from_bytes(self.iv, "big"))
 
     @staticmethod
@@ -173,6 +165,12 @@ class RecordProtection:
             direction: the direction these records travel.
         """
         keys = traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
+        if cls is RecordProtection and params.tls13:
+            # Four times per connection.  traffic_keys gave a key and IV of the
+            # suite's lengths and the version is TLS 1.3, so __post_init__'s
+            # checks hold: the same value is built without them.
+            return _new_tls13_protection(params, keys.key, keys.iv, secret_name,
+                                         _direction(direction), keys.trace)
         return cls(params=params, version=TLS13, key=keys.key, iv=keys.iv,
                    secret_name=secret_name, direction=_direction(direction), trace=keys.trace)
 
@@ -475,6 +473,33 @@ def _new_plaintext(content_type, content, seq, nonce, nonce_rule, nonce_parts, a
     _t4(obj, nonce_rule); _t5(obj, nonce_parts); _t6(obj, aad); _t7(obj, aad_parts)  # noqa: E702
     _t8(obj, explicit_nonce); _t9(obj, ciphertext); _t10(obj, tag); _t11(obj, padding)  # noqa: E702
     _t12(obj, fragment_parts); _t13(obj, plaintext_parts)  # noqa: E702
+    return obj
+
+
+def _aead_cipher(params: SuiteParams, key: bytes) -> object:
+    """The ``cryptography`` AEAD object for *params* and *key*; None for CBC."""
+    if params.cipher is Cipher.AES_GCM:
+        return AESGCM(key)
+    if params.cipher in (Cipher.AES_CCM, Cipher.AES_CCM_8):
+        return AESCCM(key, tag_length=params.tag_length)
+    if params.cipher is Cipher.CHACHA20_POLY1305:
+        return ChaCha20Poly1305(key)
+    return None
+
+
+# Fast constructor for RecordProtection.tls13 (same reason as _new_plaintext).
+(_k_params, _k_version, _k_key, _k_iv, _k_mac_key, _k_etm, _k_secret_name, _k_direction, _k_trace,
+ _k_aead, _k_iv_int) = tuple(RecordProtection.__dict__[f.name].__set__
+                             for f in fields(RecordProtection))
+
+
+def _new_tls13_protection(params: SuiteParams, key: bytes, iv: bytes, secret_name: str | None,
+                          direction: str | None, trace: tuple[Step, ...]) -> RecordProtection:
+    obj = _new_object(RecordProtection)
+    _k_params(obj, params); _k_version(obj, TLS13); _k_key(obj, key); _k_iv(obj, iv)  # noqa: E702
+    _k_mac_key(obj, b""); _k_etm(obj, False); _k_secret_name(obj, secret_name)  # noqa: E702
+    _k_direction(obj, direction); _k_trace(obj, trace)  # noqa: E702
+    _k_aead(obj, _aead_cipher(params, key)); _k_iv_int(obj, int.from_bytes(iv, "big"))  # noqa: E702
     return obj
 
 

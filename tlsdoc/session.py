@@ -87,6 +87,7 @@ from tlsdoc.keyschedule import (
     tls12_keys,
     transcript_hash,
 )
+from tlsdoc.keyschedule import _new_step  # the fast Step constructor
 from tlsdoc.records import Record, RecordStream
 from tlsdoc.registry import (
     AlertDescription,
@@ -350,12 +351,14 @@ def _version_int(tls: TlsHandshake) -> int | None:
 
 
 def _renamed(steps: Iterable[Step], prefix: str) -> tuple[Step, ...]:
-    return tuple(dataclasses.replace(s, name=f"{prefix} {s.name}") for s in steps)
+    # (What dataclasses.replace(s, name=...) gives, without its field-by-field
+    # walk: eight steps per TLS 1.3 connection.)
+    return tuple(_new_step(f"{prefix} {s.name}", s.op, s.inputs, s.output) for s in steps)
 
 
 def _keylog_step(name: str, entry: keylog_mod.KeyLogEntry, key_name: str) -> Step:
-    return Step(name=name, op=f"key log {entry.label} (line {entry.line})",
-                inputs=((key_name, entry.key),), output=entry.secret)
+    return _new_step(name, f"key log {entry.label} (line {entry.line})",
+                     ((key_name, entry.key),), entry.secret)
 
 
 def message_hash(client_hello: bytes, hash: str) -> bytes:
@@ -633,8 +636,9 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
     secrets: dict[str, bytes] = {}
     missing: list[str] = []
     lines: list[int] = []
+    lookup_entry = keylog.entry if keylog else None  # (KeyLog's truth is its length: test it once)
     for attr, label, direction in _TLS13_SECRETS:
-        entry = keylog.entry(label, cr) if keylog else None
+        entry = lookup_entry(label, cr) if lookup_entry is not None else None
         if entry is None:
             if attr != "client_early" or _offers_early_data(tls):
                 missing.append(label)
