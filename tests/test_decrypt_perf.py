@@ -183,3 +183,25 @@ def test_renamed_steps_equal_dataclasses_replace():
     steps = ks.traffic_keys(bytes(32), "sha256", 16, 12).trace
     assert session._renamed(steps, "client_handshake") == tuple(
         dataclasses.replace(s, name=f"client_handshake {s.name}") for s in steps)
+
+
+# -- records -------------------------------------------------------------------------------
+
+
+def test_fast_decrypted_record_and_handshake_entry_are_the_dataclass_values():
+    from tlsdoc import session
+    from tlsdoc.handshake import HandshakeEntry
+    from tlsdoc.wire import Direction, Span
+
+    pt = dec._new_plaintext(*range(14))
+    rec = session._new_decrypted_record(3, "handshake", "S", pt, (4, 5))
+    expected = session.DecryptedRecord(record=3, epoch="handshake", secret_name="S",
+                                       plaintext=pt, frames=(4, 5))
+    assert type(rec) is session.DecryptedRecord and rec == expected and repr(rec) == repr(expected)
+    span = Span(Direction.SERVER_TO_CLIENT, 10, 20, (4,))
+    entry = session._new_handshake_entry("Finished", 20, Direction.SERVER_TO_CLIENT, (3,), span,
+                                         None, True, b"raw", None)
+    expected_entry = HandshakeEntry(name="Finished", msg_type=20, direction=Direction.SERVER_TO_CLIENT,
+                                    records=(3,), span=span, encrypted=True, raw=b"raw")
+    assert entry == expected_entry and repr(entry) == repr(expected_entry)
+    assert hash(entry) == hash(expected_entry)

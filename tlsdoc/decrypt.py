@@ -319,8 +319,8 @@ class RecordProtection:
         content, inner_type, zeros = inner[:end - 1], inner[end - 1], inner[end:]
         ciphertext, tag = fragment[:-tag_len], fragment[-tag_len:]
         return _new_plaintext(
-            inner_type, content, seq, nonce, _TLS13_NONCE_RULE, (("write_iv", iv), ("padded seq_num", padded)),
-            aad, aad_parts, b"", ciphertext, tag, zeros,
+            inner_type, content, seq, nonce, _TLS13_NONCE_RULE,
+            (("write_iv", iv), ("padded seq_num", padded)), aad, aad_parts, b"", ciphertext, tag, zeros,
             (("encrypted_record", ciphertext), ("tag", tag)),
             (("content", content), ("type", _BYTE[inner_type]), ("zeros", zeros)),
         )
