@@ -30,7 +30,7 @@ decrypt (checks, http, analysis, render, cli).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import constant_time, hmac
@@ -123,6 +123,8 @@ class RecordProtection:
     direction: str | None = None
     trace: tuple[Step, ...] = ()
     _aead: object = field(init=False, repr=False, compare=False, hash=False, default=None)
+    # the IV as an int, for the XOR of the per-record nonce
+    _iv_int: int = field(init=False, repr=False, compare=False, hash=False, default=0)
 
     def __post_init__(self) -> None:
         p = self.params
@@ -141,15 +143,8 @@ class RecordProtection:
             self._check("iv", self.iv, p.fixed_iv_length)
         else:
             self._check("mac_key", self.mac_key, p.mac_length)
-        if p.cipher is Cipher.AES_GCM:
-            aead: object = AESGCM(self.key)
-        elif p.cipher in (Cipher.AES_CCM, Cipher.AES_CCM_8):
-            aead = AESCCM(self.key, tag_length=p.tag_length)
-        elif p.cipher is Cipher.CHACHA20_POLY1305:
-            aead = ChaCha20Poly1305(self.key)
-        else:
-            aead = None
-        object.__setattr__(self, "_aead", aead)
+        object.__setattr__(self, "_aead", _aead_cipher(p, self.key))
+        object.__setattr__(self, "_iv_int", int.from_bytes(self.iv, "big"))
 
     @staticmethod
     def _check(what: str, value: bytes, length: int) -> None:
@@ -170,6 +165,12 @@ class RecordProtection:
             direction: the direction these records travel.
         """
         keys = traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
+        if cls is RecordProtection and params.tls13:
+            # Four times per connection.  traffic_keys gave a key and IV of the
+            # suite's lengths and the version is TLS 1.3, so __post_init__'s
+            # checks hold: the same value is built without them.
+            return _new_tls13_protection(params, keys.key, keys.iv, secret_name,
+                                         _direction(direction), keys.trace)
         return cls(params=params, version=TLS13, key=keys.key, iv=keys.iv,
                    secret_name=secret_name, direction=_direction(direction), trace=keys.trace)
 
@@ -211,15 +212,17 @@ class RecordProtection:
     def _xor_nonce(self, seq: int) -> tuple[bytes, Parts]:
         # RFC 8446 §5.3 / RFC 7905 §2: the 64-bit sequence number, left-padded
         # with zeros to iv_length, XORed with the write IV.
-        padded = seq.to_bytes(len(self.iv), "big")
-        nonce = bytes(a ^ b for a, b in zip(self.iv, padded))
+        # (One int XOR: the same bytes as XORing byte by byte, a fifth of the time.)
+        size = len(self.iv)
+        padded = seq.to_bytes(size, "big")
+        nonce = (self._iv_int ^ seq).to_bytes(size, "big")
         return nonce, (("write_iv", self.iv), ("padded seq_num", padded))
 
     def _nonce(self, seq: int, explicit: bytes) -> tuple[bytes, str, Parts]:
         p = self.params
         if p.tls13:
             nonce, parts = self._xor_nonce(seq)
-            return nonce, "write_iv XOR padded seq_num (RFC 8446 §5.3)", parts
+            return nonce, _TLS13_NONCE_RULE, parts
         if p.cipher is Cipher.CHACHA20_POLY1305:
             nonce, parts = self._xor_nonce(seq)
             return nonce, "write_iv XOR padded seq_num (RFC 7905 §2)", parts
@@ -239,10 +242,17 @@ class RecordProtection:
     def _tls13_header(content_type: int, version: int, length: int) -> tuple[bytes, Parts]:
         # RFC 8446 §5.2: additional_data = TLSCiphertext.opaque_type ||
         #   TLSCiphertext.legacy_record_version || TLSCiphertext.length
-        parts = (("opaque_type", bytes([content_type])),
-                 ("legacy_record_version", version.to_bytes(2, "big")),
-                 ("length", struct.pack("!H", length)))
-        return b"".join(v for _, v in parts), parts
+        try:
+            # Once per record: one pack, the parts sliced from it.
+            aad = _TLS13_AAD.pack(content_type, version, length)
+        except struct.error:
+            # Not a record header's values: the field-by-field route (and its errors).
+            parts = (("opaque_type", bytes([content_type])),
+                     ("legacy_record_version", version.to_bytes(2, "big")),
+                     ("length", struct.pack("!H", length)))
+            return b"".join(v for _, v in parts), parts
+        return aad, (("opaque_type", aad[:1]), ("legacy_record_version", aad[1:3]),
+                     ("length", aad[3:]))
 
     def _mac(self, data: bytes) -> bytes:
         mac = hmac.HMAC(self.mac_key, hash_algorithm(self.params.mac or "sha1"))
@@ -285,28 +295,34 @@ class RecordProtection:
 
     def _decrypt_tls13(self, content_type: int, version: int, fragment: bytes, seq: int,
                        record: int | None) -> Plaintext:
+        # Every record of a TLS 1.3 capture comes here (about fifteen per
+        # connection), so the nonce is built inline (what _nonce gives, without
+        # its two calls) and the Plaintext without the dataclass __init__.
         tag_len = self.params.tag_length
-        if len(fragment) < tag_len + 1:
-            raise self._fail(f"record of {len(fragment)} bytes is too short for a "
+        size = len(fragment)
+        if size < tag_len + 1:
+            raise self._fail(f"record of {size} bytes is too short for a "
                              f"{tag_len}-byte tag and a content type", seq, record)
-        nonce, rule, nonce_parts = self._nonce(seq, b"")
-        aad, aad_parts = self._tls13_header(content_type, version, len(fragment))
+        iv = self.iv
+        padded = seq.to_bytes(len(iv), "big")  # RFC 8446 §5.3, as in _xor_nonce
+        nonce = (self._iv_int ^ seq).to_bytes(len(iv), "big")
+        aad, aad_parts = self._tls13_header(content_type, version, size)
         inner = self._open(nonce, fragment, aad, seq, record)
         # RFC 8446 §5.4: the content type is the last non-zero byte; zeros
         # after it are padding; a plaintext of only zeros is an error.
-        end = len(inner.rstrip(b"\x00"))
-        if end == 0:
-            raise self._fail("plaintext is all zeros: no inner content type "
-                             "(RFC 8446 §5.4)", seq, record)
+        end = len(inner)
+        if not inner[-1]:  # (mostly not padded: then there is nothing to strip)
+            end = len(inner.rstrip(b"\x00"))
+            if end == 0:
+                raise self._fail("plaintext is all zeros: no inner content type "
+                                 "(RFC 8446 §5.4)", seq, record)
         content, inner_type, zeros = inner[:end - 1], inner[end - 1], inner[end:]
         ciphertext, tag = fragment[:-tag_len], fragment[-tag_len:]
-        return Plaintext(
-            content_type=inner_type, content=content, seq=seq, nonce=nonce,
-            nonce_rule=rule, nonce_parts=nonce_parts, aad=aad, aad_parts=aad_parts,
-            explicit_nonce=b"", ciphertext=ciphertext, tag=tag, padding=zeros,
-            fragment_parts=(("encrypted_record", ciphertext), ("tag", tag)),
-            plaintext_parts=(("content", content), ("type", bytes([inner_type])),
-                             ("zeros", zeros)),
+        return _new_plaintext(
+            inner_type, content, seq, nonce, _TLS13_NONCE_RULE,
+            (("write_iv", iv), ("padded seq_num", padded)), aad, aad_parts, b"", ciphertext, tag, zeros,
+            (("encrypted_record", ciphertext), ("tag", tag)),
+            (("content", content), ("type", _BYTE[inner_type]), ("zeros", zeros)),
         )
 
     def _decrypt_aead12(self, content_type: int, version: int, fragment: bytes, seq: int,
@@ -431,6 +447,60 @@ class RecordProtection:
             return iv + body
         header, _ = self._tls12_header(seq, content_type, version, len(iv + body))
         return iv + body + self._mac(header + iv + body)
+
+
+_TLS13_NONCE_RULE = "write_iv XOR padded seq_num (RFC 8446 §5.3)"
+# opaque_type u8, legacy_record_version u16, length u16 (RFC 8446 §5.2)
+_TLS13_AAD = struct.Struct("!BHH")
+_BYTE = tuple(bytes([n]) for n in range(256))  # _BYTE[n] == bytes([n])
+
+
+# Fast constructor for the Plaintext made per record.  A frozen dataclass's
+# __init__ sets each field through object.__setattr__ (to get past its own
+# __setattr__, which refuses); setting the slots through their member
+# descriptors gives the same frozen value in about half the time (as
+# records.py does for Record).  Arguments in field order, all required.
+(_t0, _t1, _t2, _t3, _t4, _t5, _t6, _t7, _t8, _t9, _t10, _t11, _t12, _t13) = tuple(
+    Plaintext.__dict__[f.name].__set__ for f in fields(Plaintext))
+_new_object = object.__new__
+
+
+def _new_plaintext(content_type, content, seq, nonce, nonce_rule, nonce_parts, aad, aad_parts,
+                   explicit_nonce, ciphertext, tag, padding, fragment_parts,
+                   plaintext_parts) -> Plaintext:
+    obj = _new_object(Plaintext)
+    _t0(obj, content_type); _t1(obj, content); _t2(obj, seq); _t3(obj, nonce)  # noqa: E702
+    _t4(obj, nonce_rule); _t5(obj, nonce_parts); _t6(obj, aad); _t7(obj, aad_parts)  # noqa: E702
+    _t8(obj, explicit_nonce); _t9(obj, ciphertext); _t10(obj, tag); _t11(obj, padding)  # noqa: E702
+    _t12(obj, fragment_parts); _t13(obj, plaintext_parts)  # noqa: E702
+    return obj
+
+
+def _aead_cipher(params: SuiteParams, key: bytes) -> object:
+    """The ``cryptography`` AEAD object for *params* and *key*; None for CBC."""
+    if params.cipher is Cipher.AES_GCM:
+        return AESGCM(key)
+    if params.cipher in (Cipher.AES_CCM, Cipher.AES_CCM_8):
+        return AESCCM(key, tag_length=params.tag_length)
+    if params.cipher is Cipher.CHACHA20_POLY1305:
+        return ChaCha20Poly1305(key)
+    return None
+
+
+# Fast constructor for RecordProtection.tls13 (same reason as _new_plaintext).
+(_k_params, _k_version, _k_key, _k_iv, _k_mac_key, _k_etm, _k_secret_name, _k_direction, _k_trace,
+ _k_aead, _k_iv_int) = tuple(RecordProtection.__dict__[f.name].__set__
+                             for f in fields(RecordProtection))
+
+
+def _new_tls13_protection(params: SuiteParams, key: bytes, iv: bytes, secret_name: str | None,
+                          direction: str | None, trace: tuple[Step, ...]) -> RecordProtection:
+    obj = _new_object(RecordProtection)
+    _k_params(obj, params); _k_version(obj, TLS13); _k_key(obj, key); _k_iv(obj, iv)  # noqa: E702
+    _k_mac_key(obj, b""); _k_etm(obj, False); _k_secret_name(obj, secret_name)  # noqa: E702
+    _k_direction(obj, direction); _k_trace(obj, trace)  # noqa: E702
+    _k_aead(obj, _aead_cipher(params, key)); _k_iv_int(obj, int.from_bytes(iv, "big"))  # noqa: E702
+    return obj
 
 
 def _direction(direction: Direction | str | None) -> str | None:
