@@ -97,17 +97,41 @@ REQUESTS_WITHOUT_BODY = [
 ]
 
 
+def _whole(role, data: bytes, pos: int, closed: bool) -> h11.Connection:
+    """h11 given the whole rest of the stream at once: what http._Reader must match."""
+    conn = h11.Connection(role)
+    conn.receive_data(data[pos:])
+    if closed:
+        conn.receive_data(b"")
+    return conn
+
+
+def _h11_position(conn: h11.Connection, data: bytes) -> int:
+    return len(data) - len(conn.trailing_data[0])
+
+
+def _h11_body(conn: h11.Connection):
+    pieces = []
+    while True:
+        event = conn.next_event()
+        if isinstance(event, h11.Data):
+            pieces.append(event.data)
+        elif isinstance(event, h11.EndOfMessage):
+            return b"".join(pieces), http._pairs(event.headers), True
+        else:
+            return b"".join(pieces), (), False
+
+
 @pytest.mark.parametrize("closed", [True, False])
 @pytest.mark.parametrize("data", REQUESTS_WITHOUT_BODY)
 def test_request_without_body_is_what_h11_would_say(data, closed):
     request = http._read_request(data, 0, closed)
     assert request.framing == "none"
-    conn = h11.Connection(h11.SERVER)
-    http._feed(conn, data, 0, closed)
+    conn = _whole(h11.SERVER, data, 0, closed)
     assert isinstance(conn.next_event(), h11.Request)
-    head_end = http._position(conn, data)
-    assert http._read_body(conn) == (request.body, request.trailers, request.complete)
-    assert http._position(conn, data) == head_end == request.end
+    head_end = _h11_position(conn, data)
+    assert _h11_body(conn) == (request.body, request.trailers, request.complete)
+    assert _h11_position(conn, data) == head_end == request.end
 
 
 def test_request_with_a_body_is_still_read_by_h11():
@@ -130,15 +154,15 @@ def test_content_length_body_is_what_h11_reads(message, closed):
     # Slicing the body out of the stream gives h11's body, trailers and end.
     results = []
     for slice_it in (True, False):
-        conn = h11.Connection(h11.CLIENT)
-        http._feed(conn, message, 0, closed)
-        headers = http._pairs(conn.next_event().headers)
-        length = http._content_length(headers, http._framing(headers, True, request=False))
         if slice_it:
-            results.append(_outcome(lambda: http._body(conn, message, length)))
+            reader = http._Reader(http._connection(h11.CLIENT), message, 0, closed)
+            headers = http._pairs(reader.next_event().headers)
+            length = http._content_length(headers, http._framing(headers, True, request=False))
+            results.append(_outcome(lambda: http._body(reader, length)))
         else:
-            results.append(_outcome(lambda: (*http._read_body(conn),
-                                             http._position(conn, message))))
+            conn = _whole(h11.CLIENT, message, 0, closed)
+            conn.next_event()
+            results.append(_outcome(lambda: (*_h11_body(conn), _h11_position(conn, message))))
     assert results[0] == results[1]
     fast = _outcome(lambda: http._read_response(message, 0, closed, b"GET"))
     assert fast == _general(message, closed, b"GET")
@@ -152,11 +176,96 @@ def test_request_body_cut_anywhere_is_what_h11_reads(end):
     data = (POST_HEAD + b"dataGET")[:end]
     for closed in (True, False):
         request = _outcome(lambda: http._read_request(data, 0, closed))
-        conn = h11.Connection(h11.SERVER)
-        http._feed(conn, data, 0, closed)
-        expected = _outcome(lambda: (conn.next_event(), *http._read_body(conn),
-                                     http._position(conn, data))[1:])
+        conn = _whole(h11.SERVER, data, 0, closed)
+        expected = _outcome(lambda: (conn.next_event(), *_h11_body(conn),
+                                     _h11_position(conn, data))[1:])
         if isinstance(request, http.HttpRequest):
             assert (request.body, request.trailers, request.complete, request.end) == expected
         else:
             assert request is None or request == expected
+
+
+# -- h11 fed a piece at a time (http._Reader) ------------------------------------------
+
+
+def test_the_head_limit_is_h11s():
+    from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+
+    assert http._HEAD_LIMIT == DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+
+
+BIG_HEAD = b"GET / HTTP/1.1\r\nHost: a\r\nCookie: " + b"c" * 40_000 + b"\r\n\r\n"
+STREAMS = [
+    (h11.SERVER, BIG_HEAD),  # a complete head longer than h11's limit and than a piece
+    (h11.SERVER, BIG_HEAD[:30_000]),  # ... cut short
+    (h11.SERVER, BIG_HEAD[:10_000]),  # a cut head under the limit
+    (h11.SERVER, b"POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 + b"".join(b"%x\r\n%s\r\n" % (n, b"z" * n) for n in (1, 300, 7, 5000)) + b"0\r\n\r\n"),
+    (h11.SERVER, b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\n\r\n" + b"b" * 69_000),
+    (h11.CLIENT, b"HTTP/1.0 200 OK\r\n\r\n" + b"d" * 100_000),  # delimited by the close
+    (h11.CLIENT, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 20_000),  # bad chunk line
+]
+
+
+def _told(conn: h11.Connection) -> h11.Connection:
+    """A client connection that has sent a GET (so that it reads a response)."""
+    conn.send(h11.Request(method=b"GET", target=b"/", headers=[(b"Host", b"a")]))
+    conn.send(h11.EndOfMessage())
+    return conn
+
+
+def _seen(next_event) -> tuple[bytes, list[str]]:
+    """The events up to the end of a message (or an error): the Data events'
+    bytes joined (a piece-by-piece reader cuts them elsewhere), the rest."""
+    body, others = b"", []
+    for _ in range(100_000):
+        try:
+            event = next_event()
+        except h11.RemoteProtocolError as exc:
+            others.append(f"error: {exc}")
+            break
+        if isinstance(event, h11.Data):
+            body += event.data
+            continue
+        others.append(repr(event))
+        if event is h11.NEED_DATA or event is h11.PAUSED or isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+            break
+    return body, others
+
+
+@pytest.mark.parametrize("piece", [1, 7, 4096, 1 << 16])
+@pytest.mark.parametrize("closed", [True, False])
+@pytest.mark.parametrize("role,data", STREAMS, ids=range(len(STREAMS)))
+def test_h11_fed_piece_by_piece_says_what_it_says_given_everything(monkeypatch, role, data, closed, piece):
+    monkeypatch.setattr(http, "_PIECE", piece)
+    whole = h11.Connection(role) if role is h11.SERVER else _told(h11.Connection(role))
+    whole.receive_data(data)
+    if closed:
+        whole.receive_data(b"")
+    conn = http._connection(role)
+    reader = http._Reader(conn if role is h11.SERVER else _told(conn), data, 0, closed)
+    expected = _seen(whole.next_event)
+    assert _seen(reader.next_event) == expected
+    if not expected[1][-1].startswith("error"):
+        assert reader.position() == _h11_position(whole, data)
+
+
+def test_a_long_keep_alive_connection_is_read_in_one_pass():
+    # Each message used to get (and copy) the whole rest of the stream: the
+    # bytes given to h11 grew with the square of the number of exchanges.
+    n = 3000
+    client = b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n" * n
+    server = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" * n
+    given = []
+    receive = h11.Connection.receive_data
+
+    def counting(self, data):
+        given.append(len(data))
+        return receive(self, data)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(h11.Connection, "receive_data", counting)
+        conversation = http.parse_http(client, server)
+    assert len(conversation.exchanges) == n and not conversation.warnings
+    quadratic = n * (len(client) + len(server)) // 2
+    assert sum(given) <= len(client) + len(server) + 2 * n * http._PIECE < quadratic // 5

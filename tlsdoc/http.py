@@ -233,21 +233,76 @@ def _pairs(headers) -> Headers:
     return tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw_items()])
 
 
-def _feed(conn: h11.Connection, data: bytes, pos: int, closed: bool) -> None:
-    """Give *conn* the stream from *pos* on (and its end, if it was seen)."""
-    conn.receive_data(data[pos:])
-    if closed:
-        conn.receive_data(b"")
+#: The stream is given to h11 a piece at a time, from this size up (doubling),
+#: as it asks for more.  Giving it the whole rest of the stream for every
+#: message copied a long keep-alive stream once per message: time grew with
+#: the square of the number of exchanges.
+_PIECE = 1 << 12
+#: h11's limit on an incomplete message head (its default).  Our readers are
+#: made without a limit, since a piece may end inside a head that the rest
+#: of the stream completes; _Reader applies it where h11 would have, had it
+#: been given the whole stream at once.
+_HEAD_LIMIT = 16 * 1024
+_NO_LIMIT = 1 << 62
 
 
-def _position(conn: h11.Connection, data: bytes) -> int:
-    """Stream offset of the first byte h11 has not consumed yet.
+def _connection(role) -> h11.Connection:
+    return h11.Connection(role, max_incomplete_event_size=_NO_LIMIT)
 
-    ``trailing_data`` copies what is left, so this is asked only where an
-    offset is needed (the end of a message; the end of a head only where
-    the next message starts there).
+
+class _Reader:
+    """An h11 connection reading *data* from *pos*, fed more as it needs it.
+
+    Gives the same events as feeding it ``data[pos:]`` (and the end, when
+    *closed*) at once: h11 parses incrementally, and the one check that
+    depends on how much it was given (the head size limit) is made here,
+    once it has everything, before it is told the stream ended (where h11
+    makes it).
     """
-    return len(data) - len(conn.trailing_data[0])
+
+    __slots__ = ("conn", "data", "fed", "closed", "ended", "piece")
+
+    def __init__(self, conn: h11.Connection, data: bytes, pos: int, closed: bool) -> None:
+        self.conn, self.data, self.fed, self.closed = conn, data, pos, closed
+        self.ended = False  # whether h11 was told the stream ended
+        self.piece = _PIECE
+        self._more()
+
+    def _more(self) -> bool:
+        """Give h11 the next piece, or the end of the stream; False when all is given."""
+        data = self.data
+        if self.fed < len(data):
+            end = min(len(data), self.fed + self.piece)
+            self.conn.receive_data(data[self.fed:end])
+            self.fed = end
+            self.piece *= 2
+            return True
+        if self.closed and not self.ended:
+            if len(self.conn.trailing_data[0]) > _HEAD_LIMIT:
+                raise h11.RemoteProtocolError("Receive buffer too long", error_status_hint=431)
+            self.conn.receive_data(b"")
+            self.ended = True
+            return True
+        return False
+
+    def next_event(self):
+        while True:
+            event = self.conn.next_event()
+            if event is not h11.NEED_DATA or self._more():
+                if event is not h11.NEED_DATA:
+                    return event
+                continue
+            if len(self.conn.trailing_data[0]) > _HEAD_LIMIT:
+                raise h11.RemoteProtocolError("Receive buffer too long", error_status_hint=431)
+            return event
+
+    def position(self) -> int:
+        """Stream offset of the first byte h11 has not consumed yet.
+
+        ``trailing_data`` copies what is left of what h11 was given (at most
+        a piece or two), so this is asked only where an offset is needed.
+        """
+        return self.fed - len(self.conn.trailing_data[0])
 
 
 def _line_at(data: bytes, start: int) -> str:
@@ -262,11 +317,11 @@ def _line_at(data: bytes, start: int) -> str:
     return _text(line[:-1] if line.endswith(b"\r") else line)
 
 
-def _read_body(conn: h11.Connection) -> tuple[bytes, Headers, bool]:
+def _read_body(reader: _Reader) -> tuple[bytes, Headers, bool]:
     """Data events up to EndOfMessage: (body, trailers, complete)."""
     pieces = []  # joined once, not grown and then copied
     while True:
-        event = conn.next_event()
+        event = reader.next_event()
         if isinstance(event, h11.Data):
             pieces.append(event.data)
         elif isinstance(event, h11.EndOfMessage):
@@ -284,28 +339,27 @@ def _content_length(headers: Headers, framing: str) -> int | None:
     return None
 
 
-def _body(conn: h11.Connection, data: bytes,
-          length: int | None) -> tuple[bytes, Headers, bool, int]:
-    """(body, trailers, complete, end) of the message whose head *conn* has just read.
+def _body(reader: _Reader, length: int | None) -> tuple[bytes, Headers, bool, int]:
+    """(body, trailers, complete, end) of the message whose head *reader* has just read.
 
     *length*: the Content-Length that h11 frames this body by, if it does.
     """
     if length:
-        head_end = _position(conn, data)
+        data = reader.data
+        head_end = reader.position()
         if len(data) - head_end >= length:
             # Fast path: the whole body is there.  It is the *length* bytes
             # after the head (RFC 9112 §6.3 rule 6), which h11 would copy
             # out twice into a Data event (that we copy again), then end
             # with an EndOfMessage without trailers: one slice instead.
             return data[head_end:head_end + length], (), True, head_end + length
-    body, trailers, complete = _read_body(conn)
-    return body, trailers, complete, _position(conn, data)
+    body, trailers, complete = _read_body(reader)
+    return body, trailers, complete, reader.position()
 
 
 def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
-    conn = h11.Connection(h11.SERVER)
-    _feed(conn, data, pos, closed)
-    event = conn.next_event()
+    reader = _Reader(_connection(h11.SERVER), data, pos, closed)
+    event = reader.next_event()
     if not isinstance(event, h11.Request):
         return None
     headers = _pairs(event.headers)
@@ -314,9 +368,9 @@ def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
         # RFC 9112 §6.3 rule 7: no Content-Length nor Transfer-Encoding, no
         # body.  h11 would answer only EndOfMessage, consuming nothing, so
         # it is not asked (most requests are such GETs).
-        body, trailers, complete, end = b"", (), True, _position(conn, data)
+        body, trailers, complete, end = b"", (), True, reader.position()
     else:
-        body, trailers, complete, end = _body(conn, data, _content_length(headers, framing))
+        body, trailers, complete, end = _body(reader, _content_length(headers, framing))
     return HttpRequest(
         start_line=_line_at(data, pos), headers=headers,
         body=body, trailers=trailers, framing=framing,
@@ -341,7 +395,7 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpRe
         # needs the request, so anything but a well-formed final response
         # is read again by the general path, which decides what it is.
         try:
-            response = _read_response_with(h11.Connection(h11.CLIENT), data, pos, closed, method)
+            response = _read_response_with(_connection(h11.CLIENT), data, pos, closed, method)
         except h11.RemoteProtocolError:
             response = None
         if response is not None:
@@ -352,7 +406,7 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpRe
 
 def _told_connection(method: bytes) -> h11.Connection:
     """An h11 client connection that has sent a request with *method*."""
-    conn = h11.Connection(h11.CLIENT)
+    conn = _connection(h11.CLIENT)
     # Tell h11 which method the request used (HEAD / CONNECT change the framing);
     # the bytes it would send are discarded.
     conn.send(h11.Request(method=method, target=b"/", headers=[(b"Host", b"observer")]))
@@ -363,20 +417,20 @@ def _told_connection(method: bytes) -> h11.Connection:
 def _read_response_with(conn: h11.Connection, data: bytes, pos: int, closed: bool, method: bytes,
                         *, informational: bool = False) -> HttpResponse | None:
     """The response at *pos* read with *conn*; 1xx responses before it only if *informational*."""
-    _feed(conn, data, pos, closed)
+    reader = _Reader(conn, data, pos, closed)
     lines: list[str] = []
     start = pos
-    event = conn.next_event()
+    event = reader.next_event()
     while informational and isinstance(event, h11.InformationalResponse):
         lines.append(_line_at(data, start))
-        start = _position(conn, data)
-        event = conn.next_event()
+        start = reader.position()
+        event = reader.next_event()
     if not isinstance(event, h11.Response):
         return None
     body_allowed = _response_has_body(method, event.status_code)
     headers = _pairs(event.headers)
     framing = _framing(headers, body_allowed, request=False)
-    body, trailers, complete, end = _body(conn, data, _content_length(headers, framing))
+    body, trailers, complete, end = _body(reader, _content_length(headers, framing))
     return HttpResponse(
         start_line=_line_at(data, start), headers=headers,
         body=body, trailers=trailers, framing=framing,
