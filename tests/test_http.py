@@ -204,3 +204,30 @@ def test_client_side_alone_lists_requests_without_responses():
     conv = parse_http(GET + GET, None)
     assert [e.response for e in conv.exchanges] == [None, None]
     assert len(conv.exchanges) == 2
+
+
+def test_a_websocket_upgrade_ends_http_with_the_101():
+    # RFC 9110 §15.2.2: after the 101 the connection speaks the protocol
+    # named in Upgrade; its frames are not HTTP requests or responses.
+    client = b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x85mask!"
+    server = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi"
+    conv = parse_http(client, server)
+    (exchange,) = conv.exchanges
+    response = exchange.response
+    assert (response.status, response.start_line, response.complete) == (101, "HTTP/1.1 101 Switching Protocols", True)
+    assert response.end == server.index(b"\x81")
+    assert len(conv.warnings) == 1 and "protocol switched" in conv.warnings[0]
+    # without an Upgrade in the request, a 101 answers nothing asked
+    plain = parse_http(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", server)
+    assert any("malformed HTTP response" in w for w in plain.warnings)
+
+
+def test_a_connect_tunnel_is_a_complete_exchange():
+    # RFC 9110 §9.3.6: a 2xx to CONNECT has no body; the tunnel follows.
+    client = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello"
+    server = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03\x00\x02ok"
+    conv = parse_http(client, server)
+    (exchange,) = conv.exchanges
+    assert conv.warnings == ()
+    assert (exchange.response.status, exchange.response.complete, exchange.response.body) == (200, True, b"")
+    assert exchange.response.end == server.index(b"\x16")

@@ -380,8 +380,9 @@ def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
     )
 
 
-def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpResponse | None:
-    """The response at *pos* to a request with *method*.
+def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
+                   upgrade: bool = False) -> HttpResponse | None:
+    """The response at *pos* to a request with *method* (*upgrade*: which asked to switch protocols).
 
     None when the stream ends inside the head; raises
     :class:`h11.RemoteProtocolError` when the response is malformed.
@@ -400,16 +401,18 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes) -> HttpRe
             response = None
         if response is not None:
             return response
-    return _read_response_with(_told_connection(method), data, pos, closed, method,
+    return _read_response_with(_told_connection(method, upgrade), data, pos, closed, method,
                                informational=True)
 
 
-def _told_connection(method: bytes) -> h11.Connection:
-    """An h11 client connection that has sent a request with *method*."""
+def _told_connection(method: bytes, upgrade: bool = False) -> h11.Connection:
+    """An h11 client connection that has sent a request with *method* (asking to upgrade)."""
     conn = _connection(h11.CLIENT)
-    # Tell h11 which method the request used (HEAD / CONNECT change the framing);
-    # the bytes it would send are discarded.
-    conn.send(h11.Request(method=method, target=b"/", headers=[(b"Host", b"observer")]))
+    # Tell h11 which method the request used (HEAD / CONNECT change the
+    # framing) and whether it asked to switch protocols (so that a 101 is
+    # an answer, not an error); the bytes it would send are discarded.
+    headers = [(b"Host", b"observer")] + ([(b"Upgrade", b"observer")] if upgrade else [])
+    conn.send(h11.Request(method=method, target=b"/", headers=headers))
     conn.send(h11.EndOfMessage())
     return conn
 
@@ -421,16 +424,23 @@ def _read_response_with(conn: h11.Connection, data: bytes, pos: int, closed: boo
     lines: list[str] = []
     start = pos
     event = reader.next_event()
-    while informational and isinstance(event, h11.InformationalResponse):
+    while informational and isinstance(event, h11.InformationalResponse) and event.status_code != 101:
         lines.append(_line_at(data, start))
         start = reader.position()
         event = reader.next_event()
-    if not isinstance(event, h11.Response):
+    # A 101 that answers the request's Upgrade is the last response: what
+    # follows is the new protocol (RFC 9110 §15.2.2).
+    if not isinstance(event, h11.Response) and not (informational and isinstance(event, h11.InformationalResponse)):
         return None
     body_allowed = _response_has_body(method, event.status_code)
     headers = _pairs(event.headers)
     framing = _framing(headers, body_allowed, request=False)
-    body, trailers, complete, end = _body(reader, _content_length(headers, framing))
+    if framing == "none":
+        # No body (HEAD, 1xx, 204, 304, a 2xx to CONNECT): nothing to ask h11,
+        # which after a tunnel or a protocol switch would only say PAUSED.
+        body, trailers, complete, end = b"", (), True, reader.position()
+    else:
+        body, trailers, complete, end = _body(reader, _content_length(headers, framing))
     return HttpResponse(
         start_line=_line_at(data, start), headers=headers,
         body=body, trailers=trailers, framing=framing,
@@ -502,7 +512,10 @@ def parse_http(client: bytes | None, server: bytes | None, *, client_closed: boo
         response = None
         if server_ok and spos < len(server):
             try:
-                response = _read_response(server, spos, server_closed, request.method.encode("latin-1"))
+                # (h11 takes any non-empty Upgrade header as the proposal)
+                upgrade = bool((request.header("upgrade") or "").strip(" \t,"))
+                response = _read_response(server, spos, server_closed, request.method.encode("latin-1"),
+                                          upgrade)
             except h11.RemoteProtocolError as exc:
                 warnings.append(_warning(f"malformed HTTP response: {exc}",
                                          Direction.SERVER_TO_CLIENT, spos, "HTTP response"))
