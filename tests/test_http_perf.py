@@ -157,8 +157,8 @@ def test_content_length_body_is_what_h11_reads(message, closed):
         if slice_it:
             reader = http._Reader(http._connection(h11.CLIENT), message, 0, closed)
             headers = http._pairs(reader.next_event().headers)
-            length = http._content_length(headers, http._framing(headers, True, request=False))
-            results.append(_outcome(lambda: http._body(reader, length)))
+            framing = http._framing(headers, True, request=False)
+            results.append(_outcome(lambda: http._body(reader, headers, framing)))
         else:
             conn = _whole(h11.CLIENT, message, 0, closed)
             conn.next_event()

@@ -339,11 +339,18 @@ def _content_length(headers: Headers, framing: str) -> int | None:
     return None
 
 
-def _body(reader: _Reader, length: int | None) -> tuple[bytes, Headers, bool, int]:
+def _body(reader: _Reader, headers: Headers, framing: str) -> tuple[bytes, Headers, bool, int]:
     """(body, trailers, complete, end) of the message whose head *reader* has just read.
 
-    *length*: the Content-Length that h11 frames this body by, if it does.
+    *headers* and *framing* (:func:`_framing`) are the head's.
     """
+    if framing == "none":
+        # No body (RFC 9112 §6.3: a request without Content-Length or
+        # Transfer-Encoding; a response to HEAD, a 1xx, 204 or 304, a 2xx to
+        # CONNECT).  h11 would answer only EndOfMessage, consuming nothing
+        # (or, after a tunnel or a protocol switch, PAUSED): it is not asked.
+        return b"", (), True, reader.position()
+    length = _content_length(headers, framing)
     if length:
         data = reader.data
         head_end = reader.position()
@@ -364,13 +371,7 @@ def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
         return None
     headers = _pairs(event.headers)
     framing = _framing(headers, True, request=True)
-    if framing == "none":
-        # RFC 9112 §6.3 rule 7: no Content-Length nor Transfer-Encoding, no
-        # body.  h11 would answer only EndOfMessage, consuming nothing, so
-        # it is not asked (most requests are such GETs).
-        body, trailers, complete, end = b"", (), True, reader.position()
-    else:
-        body, trailers, complete, end = _body(reader, _content_length(headers, framing))
+    body, trailers, complete, end = _body(reader, headers, framing)
     return HttpRequest(
         start_line=_line_at(data, pos), headers=headers,
         body=body, trailers=trailers, framing=framing,
@@ -435,12 +436,7 @@ def _read_response_with(conn: h11.Connection, data: bytes, pos: int, closed: boo
     body_allowed = _response_has_body(method, event.status_code)
     headers = _pairs(event.headers)
     framing = _framing(headers, body_allowed, request=False)
-    if framing == "none":
-        # No body (HEAD, 1xx, 204, 304, a 2xx to CONNECT): nothing to ask h11,
-        # which after a tunnel or a protocol switch would only say PAUSED.
-        body, trailers, complete, end = b"", (), True, reader.position()
-    else:
-        body, trailers, complete, end = _body(reader, _content_length(headers, framing))
+    body, trailers, complete, end = _body(reader, headers, framing)
     return HttpResponse(
         start_line=_line_at(data, start), headers=headers,
         body=body, trailers=trailers, framing=framing,
