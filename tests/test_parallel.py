@@ -130,7 +130,7 @@ def test_index_marks_take_the_format_spec():
 
     token = shares.new_token()
     marked = shares.marked_index(token, 1)(7)
-    merge = shares.ShareMerge(token)
+    merge = shares.ShareMerge(token, 2)
     merge._index[(1, 7)] = 12
     assert marked == 7 and marked % 2 == 1
     assert merge.resolve(f"#{marked} [{marked:>4}] {marked!s}") == "#12 [  12] 12"
@@ -205,3 +205,30 @@ def test_a_share_without_connections_still_says_how_far_it_has_read(monkeypatch)
     idle = next(e for e in events if not any(kind in ("g", "f") for kind, *_ in e))
     marks = [key for kind, key, *_ in idle if kind == "m"]
     assert len(marks) >= 2 and marks == sorted(marks)
+
+
+@pytest.mark.parametrize("batch", [1, 5, 1000])
+def test_the_merge_alone_rebuilds_one_process_order(tmp_path, batch):
+    # Without processes: the shares' events, handed over in batches of any
+    # size and in any interleaving the merge asks for, give iter_analyze's
+    # connections (numbered as it numbers them) and warnings.
+    from tlsdoc import shares
+
+    path = _damaged(tmp_path)
+    single = analysis.iter_analyze(path)
+    expected = [f"#{c.index} {c.tcp.client}" for c in single]
+    render = lambda c: (f"#{c.index} {c.tcp.client}", None, c.warnings)  # noqa: E731
+    for n in (2, 3):
+        token = shares.new_token()
+        streams = [iter(list(shares.iter_share_events(path, k, n, token, render))) for k in range(n)]
+        merge = shares.ShareMerge(token, n)
+        out = []
+        while True:
+            out.extend(r.text for r in merge.merged())
+            k = merge.waiting_for()
+            if k is None:
+                break
+            events = [e for _, e in zip(range(batch), streams[k])]
+            merge.add(k, events) if events else merge.end(k)
+        assert out == expected
+        assert merge.warnings == single.warnings

@@ -54,7 +54,6 @@ for a capture of any size (``--jobs 1``: no worker).
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import pickle
@@ -394,32 +393,14 @@ class _Parallel:
     # -- the parent side ----------------------------------------------------
     def _items(self):
         """The rendered connections in one process's order; then the warnings are complete."""
-        merge = shares.ShareMerge(self.token)
-        n = len(self._pipes)
-        queues: list[collections.deque] = [collections.deque() for _ in range(n)]
-        known = [(-1, 0)] * n  # each share has sent every event with a key below this
-        ended = [False] * n
+        merge = shares.ShareMerge(self.token, len(self._pipes))
         while True:
-            best, best_key = None, None
-            for k in range(n):
-                if queues[k]:
-                    key = _key(queues[k][0])
-                    if best_key is None or key < best_key:
-                        best, best_key = k, key
-            # A share that could still send something earlier is read first.
-            wait = next((k for k in range(n) if not queues[k] and not ended[k]
-                         and (best_key is None or known[k] < best_key)), None)
-            if wait is not None:
-                ended[wait] = not self._receive(wait, queues[wait])
-                if queues[wait]:
-                    known[wait] = _key(queues[wait][-1])
-                continue
-            if best is None:
-                break
-            for released in merge.event(best, queues[best].popleft()):
+            for released in merge.merged():
                 yield self._count(released)
-        for released in merge.finish():
-            yield self._count(released)
+            k = merge.waiting_for()
+            if k is None:
+                break
+            self._receive(k, merge)
         self.warnings.extend(merge.warnings)
 
     def _count(self, released: shares.Released) -> str:
@@ -429,8 +410,8 @@ class _Parallel:
         self.failed += failed
         return released.text
 
-    def _receive(self, k: int, pipe_queue: collections.deque) -> bool:
-        """Read worker *k*'s next batch into its queue; False at its end."""
+    def _receive(self, k: int, merge: shares.ShareMerge) -> None:
+        """Read worker *k*'s next batch of events (or its end) into *merge*."""
         pipe = self._pipes[k]
         while True:
             try:
@@ -439,12 +420,13 @@ class _Parallel:
                 raise RuntimeError(f"tlsdoc worker process {k} ended without finishing") from None
             kind = message[0]
             if kind == "events":
-                pipe_queue.extend(message[1])
-                return True
+                merge.add(k, message[1])
+                return
             if kind == "progress":
                 self.progress(message[1])
             elif kind == "end":
-                return False
+                merge.end(k)
+                return
             elif message[2]:  # a TlsdocError: reported like any other
                 raise CaptureError(message[1])
             else:
@@ -492,11 +474,3 @@ class _Parallel:
                 pass
             os.waitpid(pid, 0)
         self._pids = []
-
-
-#: The key of a worker's event: where in the capture it was met (see tlsdoc.shares).
-_LAST = (float("inf"), 0)
-
-
-def _key(event: tuple) -> tuple:
-    return _LAST if event[0] == "f" else event[1]

@@ -35,6 +35,7 @@ from __future__ import annotations
 import heapq
 import os
 import re
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator
 
@@ -174,7 +175,6 @@ class Released:
     mark; ``extra`` is passed through as the worker gave it.
     """
 
-    index: int
     text: str
     extra: Any
 
@@ -183,28 +183,81 @@ class Released:
 #: index marks), anything else to pass through, and its warnings.
 Payload = Callable[[ConnectionAnalysis], tuple[str, Any, tuple[str, ...]]]
 
+#: The key of the events a share sends after all its others ("f").
+_LAST = (float("inf"), 0)
+
+
+def _key(event: tuple) -> tuple:
+    """Where in the capture an event was met (see the list of events above)."""
+    return _LAST if event[0] == "f" else event[1]
+
 
 class ShareMerge:
     """Rebuilds one process's order from the shares' events (the parent's side).
 
-    Feed it every event of every share with :meth:`event`, in the order of
-    their keys across shares (each share's own events are already in
-    order; a key is never repeated by two shares), then call
-    :meth:`finish`.  Both return the connections handed out, in order;
-    ``warnings`` holds every warning, in one process's order, with
-    real indexes.  Memory: one entry per connection started and not yet
-    handed out.
+    Give it each share's events as they come (:meth:`add`, :meth:`end`) and
+    take what they let go (:meth:`merged`); :meth:`waiting_for` says which
+    share must send more first.  Events are applied in the order of their
+    keys across shares (each share's own are in order; a key is never
+    repeated by two shares), an event only once no share can still send an
+    earlier one.  ``warnings`` holds every warning, in one process's order,
+    with real indexes.  Memory: the events received and not yet applied,
+    and one entry per connection started and not yet handed out.
     """
 
-    def __init__(self, token: str, max_waiting: int | None = None) -> None:
+    def __init__(self, token: str, shares: int, max_waiting: int | None = None) -> None:
         self.warnings: list[str] = []
         self._max_waiting = analysis.MAX_WAITING if max_waiting is None else max_waiting
+        self._queues: list[deque] = [deque() for _ in range(shares)]
+        self._known = [(-1, 0)] * shares  # each share has sent every event keyed below this
+        self._ended = [False] * shares
+        self._finished_all = False
         self._started = 0  # connections started so far, every share
         self._index: dict[tuple[int, int], int] = {}  # (share, local index) -> index
         self._ready: list[tuple] = []  # heap of (index, share, local, text, extra, warnings)
         self._next = 0
         self._finished: list[tuple] = []
         self._mark = re.compile(re.escape(_OPEN + token) + r"\.(\d+):(\d+):([^" + _CLOSE + "]*)" + _CLOSE)
+
+    # -- what comes in -------------------------------------------------------
+    def add(self, share: int, events: list[tuple]) -> None:
+        """A batch of *share*'s events, in the order it sent them."""
+        if events:
+            self._queues[share].extend(events)
+            self._known[share] = _key(events[-1])
+
+    def end(self, share: int) -> None:
+        """*share* has sent everything."""
+        self._ended[share] = True
+
+    def waiting_for(self) -> int | None:
+        """The share that must send more before anything else can be merged (None: none)."""
+        best = self._best()
+        head = None if best is None else _key(self._queues[best][0])
+        return next((k for k, queue in enumerate(self._queues)
+                     if not queue and not self._ended[k] and (head is None or self._known[k] < head)), None)
+
+    def _best(self) -> int | None:
+        best, best_key = None, None
+        for k, queue in enumerate(self._queues):
+            if queue:
+                key = _key(queue[0])
+                if best_key is None or key < best_key:
+                    best, best_key = k, key
+        return best
+
+    # -- what goes out -------------------------------------------------------
+    def merged(self) -> Iterator[Released]:
+        """The connections that can be handed out now, in order; at the very
+        end (every share ended and applied), the rest."""
+        while self.waiting_for() is None:
+            best = self._best()
+            if best is None:
+                if not self._finished_all:
+                    self._finished_all = True
+                    yield from self._finish()
+                return
+            yield from self._event(best, self._queues[best].popleft())
 
     def resolve(self, text: str) -> str:
         """*text* with every index mark replaced by the connection's number."""
@@ -215,8 +268,8 @@ class ShareMerge:
     def _number(self, m: re.Match) -> str:
         return format(self._index[(int(m[1]), int(m[2]))], m[3])
 
-    def event(self, share: int, event: tuple) -> list[Released]:
-        """Take one event of *share*; return the connections it lets go."""
+    def _event(self, share: int, event: tuple) -> list[Released]:
+        """Apply one event of *share*; return the connections it lets go."""
         kind = event[0]
         if kind == "w":
             self.warnings.append(self.resolve(event[2]))
@@ -236,9 +289,9 @@ class ShareMerge:
             _, local, warnings, rendered = event
             self._finished.append((self._index[(share, local)], share, local, warnings, *rendered))
             return []
-        return []  # "m": for the caller's merge only
+        return []  # "m": only says how far the share has read
 
-    def finish(self) -> list[Released]:
+    def _finish(self) -> list[Released]:
         """After every share's last event: complete the connections still open, hand out the rest."""
         self._finished.sort(key=lambda f: f[0])
         for index, share, local, warnings, text, extra, conn_warnings in self._finished:
@@ -255,6 +308,6 @@ class ShareMerge:
             index, share, local, text, extra, conn_warnings = heapq.heappop(ready)
             self._next = max(self._next, index + 1)
             self.warnings.extend(self.resolve(w) for w in conn_warnings)
-            out.append(Released(index, self.resolve(text), extra))
+            out.append(Released(self.resolve(text), extra))
             del self._index[(share, local)]
         return out
