@@ -266,34 +266,29 @@ class _Reader:
         self.conn, self.data, self.fed, self.closed = conn, data, pos, closed
         self.ended = False  # whether h11 was told the stream ended
         self.piece = _PIECE
-        self._more()
+        self._feed_piece()
 
-    def _more(self) -> bool:
-        """Give h11 the next piece, or the end of the stream; False when all is given."""
-        data = self.data
-        if self.fed < len(data):
-            end = min(len(data), self.fed + self.piece)
-            self.conn.receive_data(data[self.fed:end])
-            self.fed = end
-            self.piece *= 2
-            return True
-        if self.closed and not self.ended:
-            if len(self.conn.trailing_data[0]) > _HEAD_LIMIT:
-                raise h11.RemoteProtocolError("Receive buffer too long", error_status_hint=431)
-            self.conn.receive_data(b"")
-            self.ended = True
-            return True
-        return False
+    def _feed_piece(self) -> None:
+        end = min(len(self.data), self.fed + self.piece)
+        self.conn.receive_data(self.data[self.fed:end])
+        self.fed = end
+        self.piece *= 2
 
     def next_event(self):
         while True:
             event = self.conn.next_event()
-            if event is not h11.NEED_DATA or self._more():
-                if event is not h11.NEED_DATA:
-                    return event
+            if event is not h11.NEED_DATA:
+                return event
+            if self.fed < len(self.data):
+                self._feed_piece()
                 continue
+            # Everything is given: h11's own check, where h11 would make it.
             if len(self.conn.trailing_data[0]) > _HEAD_LIMIT:
                 raise h11.RemoteProtocolError("Receive buffer too long", error_status_hint=431)
+            if self.closed and not self.ended:
+                self.conn.receive_data(b"")
+                self.ended = True
+                continue
             return event
 
     def position(self) -> int:
