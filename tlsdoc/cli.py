@@ -54,6 +54,7 @@ for a capture of any size (``--jobs 1``: no worker).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import pickle
@@ -332,6 +333,11 @@ class _Parallel:
         self.token = shares.new_token()
         self._pids: list[int] = []
         self._pipes: list = []
+        # Everything made so far (modules, the key material) lives on in
+        # every worker; frozen, the workers' collections leave it alone, so
+        # they neither spend time walking it nor copy its pages (fork is
+        # copy-on-write, and a collection writes to every object it visits).
+        gc.freeze()
         sys.stdout.flush()
         sys.stderr.flush()
         try:
