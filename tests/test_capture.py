@@ -21,6 +21,7 @@ from synth import (
     pcapng_bytes,
     synth_connection,
 )
+from tlsdoc import capture
 from tlsdoc.capture import (
     Frame,
     Segment,
@@ -214,9 +215,11 @@ def test_dpkt_writers_are_read_too():
     check_segments(segs, PACKETS)
 
 
-def test_frames_stream_from_the_file_object():
+def test_frames_stream_from_the_file_object(monkeypatch):
     # read_frames pulls records lazily: the first frame arrives before the
-    # file has been read to the end.
+    # file has been read to the end.  (The file is read a chunk at a time;
+    # small chunks here, so that a small file has many.)
+    monkeypatch.setattr(capture, "_CHUNK", 1024)
     data = capture_bytes(PACKETS * 50)
     f = io.BytesIO(data)
     it = read_frames(f, name="big.pcap", warn=lambda m: None)

@@ -340,6 +340,15 @@ _Record = tuple
 
 
 def _records(fileobj: BinaryIO, name: str, warn: Warn) -> Iterator[_Record]:
+    kind, how = _open_records(fileobj, name)
+    if kind == "pcap":
+        return _pcap_records(fileobj, *how, name, warn)
+    return _read_pcapng(fileobj, how, name, warn)
+
+
+def _open_records(fileobj: BinaryIO, name: str) -> tuple[str, tuple]:
+    """Read and check the file header: ``("pcap", (order, frac_ns, linktype))``
+    or ``("pcapng", first 12 bytes)``; raises CaptureError."""
     head = fileobj.read(4)
     kind = _sniff(head)
     if kind is None:
@@ -352,7 +361,7 @@ def _records(fileobj: BinaryIO, name: str, warn: Warn) -> Iterator[_Record]:
             found=head.hex() or "nothing",
         )
     if kind == "pcap":
-        return _read_pcap(fileobj, head, name, warn)
+        return kind, _read_pcap_header(fileobj, head, name)
     # Check the first section header now, so a bad file fails at the call.
     head += fileobj.read(8)
     if len(head) < 12:
@@ -367,10 +376,10 @@ def _records(fileobj: BinaryIO, name: str, warn: Warn) -> Iterator[_Record]:
             expected="1a2b3c4d",
             found=head[8:12].hex(),
         )
-    return _read_pcapng(fileobj, head, name, warn)
+    return kind, head
 
 
-def _read_pcap(f: BinaryIO, head: bytes, name: str, warn: Warn) -> Iterator[Frame]:
+def _read_pcap_header(f: BinaryIO, head: bytes, name: str) -> tuple[str, int, int]:
     # File header (libpcap format): magic u32, version_major u16,
     # version_minor u16, thiszone i32, sigfigs u32, snaplen u32,
     # linktype u32 (upper bits may hold FCS length); 24 bytes.
@@ -386,44 +395,86 @@ def _read_pcap(f: BinaryIO, head: bytes, name: str, warn: Warn) -> Iterator[Fram
     _vmaj, _vmin, _zone, _sig, _snaplen, linktype = struct.unpack(order + "HHiIII", rest)
     linktype &= 0xFFFF  # bits 16-31: FCS length and flags, not the type
     frac_ns = 1 if nano else 1000
-    return _pcap_records(f, order, frac_ns, linktype, name, warn)
+    return order, frac_ns, linktype
+
+
+#: How much of a pcap file is read at once.  Records are taken from the
+#: chunk at offsets (one read call per megabyte rather than two per frame);
+#: only one chunk (or one record, if bigger) is held at a time, so memory
+#: stays flat however big the file.
+_CHUNK = 1 << 20
+
+
+def _more(read: Callable[[int], bytes], buf: bytes, off: int, need: int) -> bytes:
+    """``buf[off:]`` and what follows in the file: at least *need* bytes,
+    fewer only at the end of the file."""
+    parts = [buf[off:]]
+    have = len(parts[0])
+    while have < need:
+        more = read(max(_CHUNK, need - have))
+        if not more:
+            break
+        parts.append(more)
+        have += len(more)
+    return b"".join(parts)
 
 
 def _pcap_records(
     f: BinaryIO, order: str, frac_ns: int, linktype: int, name: str, warn: Warn
-) -> Iterator[Frame]:
+) -> Iterator[_Record]:
     # Record header: ts_sec u32, ts_usec (or ts_nsec) u32, incl_len u32,
-    # orig_len u32; then incl_len bytes.
-    rec = struct.Struct(order + "IIII")
+    # orig_len u32; then incl_len bytes.  buf holds the file from byte
+    # `base`; `off` is the current record's offset in it.
+    rec = struct.Struct(order + "IIII").unpack_from
     read = f.read
-    pos = 24
+    buf = b""
+    avail = off = 0
+    base = 24
     number = 0
     while True:
-        hdr = read(16)
-        if len(hdr) < 16:
-            if hdr:
-                warn(
-                    f"{name}: file ends inside frame {number + 1} "
-                    f"(record header at byte 0x{pos:x})"
-                )
-            return
+        start = off + 16
+        if start > avail:
+            base += off
+            buf, off, start = _more(read, buf, off, 16), 0, 16
+            avail = len(buf)
+            if avail < 16:
+                if avail:
+                    warn(_pcap_cut_header(name, number, base))
+                return
+        sec, frac, incl, orig = rec(buf, off)
         number += 1
-        sec, frac, incl, orig = rec.unpack(hdr)
-        if incl > MAX_RECORD:
-            warn(
-                f"{name}: frame {number}: record length {incl} is not believable "
-                f"(record header at byte 0x{pos:x}); the rest of the file is skipped"
-            )
-            return
-        data = read(incl)
-        if len(data) < incl:
-            warn(
-                f"{name}: file ends inside frame {number} "
-                f"(record header at byte 0x{pos:x}, {len(data)} of {incl} bytes present)"
-            )
-            return
-        pos += 16 + incl
-        yield (number, sec * 1_000_000_000 + frac * frac_ns, linktype, data, incl, orig, 0)
+        end = start + incl
+        if end > avail or incl > MAX_RECORD:
+            if incl > MAX_RECORD:
+                warn(_pcap_unbelievable(name, number, incl, base + off))
+                return
+            base += off
+            buf, off, start, end = _more(read, buf, off, 16 + incl), 0, 16, 16 + incl
+            avail = len(buf)
+            if end > avail:
+                warn(_pcap_cut_record(name, number, incl, avail - 16, base))
+                return
+        off = end
+        yield (number, sec * 1_000_000_000 + frac * frac_ns, linktype, buf[start:end], incl, orig, 0)
+
+
+# The warnings of a damaged pcap file (pos: the file offset of the record header).
+def _pcap_cut_header(name: str, number: int, pos: int) -> str:
+    return f"{name}: file ends inside frame {number + 1} (record header at byte 0x{pos:x})"
+
+
+def _pcap_unbelievable(name: str, number: int, incl: int, pos: int) -> str:
+    return (
+        f"{name}: frame {number}: record length {incl} is not believable "
+        f"(record header at byte 0x{pos:x}); the rest of the file is skipped"
+    )
+
+
+def _pcap_cut_record(name: str, number: int, incl: int, present: int, pos: int) -> str:
+    return (
+        f"{name}: file ends inside frame {number} "
+        f"(record header at byte 0x{pos:x}, {present} of {incl} bytes present)"
+    )
 
 
 class _Interface(NamedTuple):
@@ -1212,18 +1263,172 @@ def read_segments(
     Raises:
         CaptureError: as for :func:`read_frames`.
     """
+    kind, how = _open_records(fileobj, name)
+    mine, shares = share if share is not None else (0, 0)
+    if at is None:
+        at = [0]
+    if kind != "pcap":
+        yield from _record_segments(_read_pcapng(fileobj, how, name, warn), name, warn, mine, shares, at)
+        return
+    # A pcap file: _pcap_records and _record_segments fused into one loop
+    # over the file's chunks, which is what this function does for every
+    # frame, so it is written out for speed:
+    #
+    # * frames on _decode's fast path (untagged Ethernet, IPv4 without
+    #   options, TCP whose lengths all fit) are decoded from the chunk at
+    #   their offset, so only the payload is copied out, and no record tuple
+    #   is made;
+    # * in share mode, such a frame of another share whose TCP options
+    #   cannot be malformed (none, or NOP, NOP, timestamps) is dropped as
+    #   soon as its addresses are read, since it could give no warning.
+    #
+    # Every other frame is sliced out and goes through _decode, as in
+    # _record_segments; the file is read and its damage reported as
+    # _pcap_records does.  at[0] is set only when control leaves this
+    # loop (a yield or a warning), to the value the general loop would
+    # have given it then.  tests/test_read_perf.py checks the two agree.
+    order, frac_ns, linktype = how
+    rec = struct.Struct(order + "IIII").unpack_from
+    headers = _ETH_IPV4_TCP_AT12.unpack_from
+    tcp_rest = _TCP_SEQ_TO_WINDOW.unpack_from
+    ts = _TS.unpack_from
+    new_tuple = _new_tuple
+    read = fileobj.read
+    ethernet = linktype == 1
+    mark = SHARE_MARK_EVERY if shares else -1
+    flows: dict[bytes, tuple] = {}  # see _flow
+    told: set[object] = set()
+    buf = b""
+    avail = off = 0
+    base = 24  # file offset of buf[0]
+    number = 0
+    while True:
+        start = off + 16
+        if start > avail:
+            base += off
+            buf, off, start = _more(read, buf, off, 16), 0, 16
+            avail = len(buf)
+            if avail < 16:
+                at[0] = number
+                if avail:
+                    warn(_pcap_cut_header(name, number, base))
+                return
+        sec, frac, incl, _orig = rec(buf, off)
+        number += 1
+        end = start + incl
+        if end > avail or incl > MAX_RECORD:
+            at[0] = number - 1
+            if incl > MAX_RECORD:
+                warn(_pcap_unbelievable(name, number, incl, base + off))
+                return
+            base += off
+            buf, off, start, end = _more(read, buf, off, 16 + incl), 0, 16, 16 + incl
+            avail = len(buf)
+            if end > avail:
+                warn(_pcap_cut_record(name, number, incl, avail - 16, base))
+                return
+        off = end
+        if number == mark:
+            mark += SHARE_MARK_EVERY
+            at[0] = number
+            yield number - 1  # type: ignore[misc]  (share mode only, see above)
+        if ethernet and incl >= 54:
+            etype, vihl, total, frag, proto, key, offb = headers(buf, start + 12)
+            thl = (offb >> 4) * 4
+            if (
+                etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF
+                and thl >= 20 and total >= 20 + thl and incl >= 34 + thl
+            ):
+                flow = flows.get(key)
+                if flow is None:
+                    flow = _flow(key, mine, shares, flows)
+                foreign, src, dst, sport, dport = flow
+                if foreign:
+                    if thl == 20 or (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
+                        continue  # another share's, and no warning in it
+                elif thl == 20 or (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
+                    seq, ack, flagb, window = tcp_rest(buf, start + 38)
+                    ip_end = 14 + total
+                    cap_end = incl if incl < ip_end else ip_end  # Ethernet padding is not payload
+                    at[0] = number
+                    yield new_tuple(
+                        Segment,
+                        (
+                            number,
+                            sec * 1_000_000_000 + frac * frac_ns,
+                            src,
+                            dst,
+                            sport,
+                            dport,
+                            seq,
+                            ack,
+                            ((offb & 1) << 8) | flagb,
+                            window,
+                            () if thl == 20 else (_NOP_OPT, _NOP_OPT, new_tuple(TcpOption, (_KIND_TS, ts(buf, start + 58)))),
+                            buf[start + 34 + thl : start + cap_end],
+                            ip_end - 34 - thl,
+                            cap_end < ip_end,
+                            4,
+                        ),
+                    )
+                    continue
+        # Everything else: what _record_segments does with the record.
+        at[0] = number
+        try:
+            result = _decode(number, sec * 1_000_000_000 + frac * frac_ns, linktype, buf[start:end], mine, shares)
+        except DecodeError as exc:
+            exc.with_context(capture=name)
+            warn(f"{exc}; frame skipped")
+            continue
+        if type(result) is Segment:
+            yield result
+        else:
+            _report(result, number, linktype, told, name, warn)
+
+
+# What read_segments' fast path checks, from byte 12 of an Ethernet frame:
+# EtherType H, IPv4 version/IHL B, tos x, total length H, id xx,
+# flags/fragment H, ttl x, protocol B, checksum xx, then the flow key
+# 12s (IPv4 source and destination, TCP source and destination ports),
+# seq and ack 8x, TCP data offset/AE B.
+_ETH_IPV4_TCP_AT12 = struct.Struct("!HBxH2xHxB2x12s8xB")
+# The rest of the TCP header, from its seq: seq I, ack I, data offset x,
+# flags B, window H.
+_TCP_SEQ_TO_WINDOW = struct.Struct("!IIxBH")
+_FLOW_KEY = struct.Struct("!IIHH")
+
+
+def _flow(key: bytes, mine: int, shares: int, flows: dict[bytes, tuple]) -> tuple:
+    """What read_segments needs to know of a flow key (one direction of a
+    connection): (of another share?, src, dst, sport, dport).
+
+    Made once per key and kept in *flows*: a frame then costs one dict
+    lookup instead of four ints, two address lookups and the share hash.
+    """
+    if len(flows) >= 65536:
+        flows.clear()
+    s, d, sport, dport = _FLOW_KEY.unpack(key)
+    foreign = bool(shares) and _share(s ^ d ^ sport ^ dport, shares) != mine
+    flow = flows[key] = (foreign, _V4_NAMES.get(s) or _v4_name(s), _V4_NAMES.get(d) or _v4_name(d), sport, dport)
+    return flow
+
+
+_NOP_NOP_TS = b"\x01\x01\x08\x0a"  # TCP options NOP, NOP, timestamps (kind 8, length 10)
+
+
+def _record_segments(records: Iterator[_Record], name: str, warn: Warn, mine: int, shares: int,
+                     at: list[int]) -> Iterator[Segment]:
+    """read_segments for any records (the general loop; pcap files take a fused one)."""
     told: set[object] = set()
     decode = _decode
-    mine, shares = share if share is not None else (0, 0)
     since = 0
-    for number, time_ns, linktype, data, _cap, _orig, _iface in _records(fileobj, name, warn):
-        if at is not None:
-            at[0] = number
+    for number, time_ns, linktype, data, _cap, _orig, _iface in records:
+        at[0] = number
         if shares:
             since += 1
             if since == SHARE_MARK_EVERY:
                 since = 0
-                yield number - 1  # type: ignore[misc]  (share mode only, see above)
+                yield number - 1  # type: ignore[misc]  (share mode only, see read_segments)
         try:
             result = decode(number, time_ns, linktype, data, mine, shares)
         except DecodeError as exc:
@@ -1232,15 +1437,22 @@ def read_segments(
             continue
         if type(result) is Segment:
             yield result
-        elif result == _FRAGMENT and "frag" not in told:
-            told.add("frag")
-            warn(
-                f"{name}: frame {number}: IP fragments are not reassembled; "
-                "the TCP data they carry is missing (this and any later fragments)"
-            )
-        elif result == _UNKNOWN_LINK and ("link", linktype) not in told:
-            told.add(("link", linktype))
-            warn(
-                f"{name}: frame {number}: link type {linktype} is not supported; "
-                "its frames are skipped"
-            )
+        else:
+            _report(result, number, linktype, told, name, warn)
+
+
+def _report(result: int, number: int, linktype: int, told: set[object], name: str, warn: Warn) -> None:
+    """Warn, once per capture, about a frame that gave no segment because it is a fragment
+    or of an unsupported link type."""
+    if result == _FRAGMENT and "frag" not in told:
+        told.add("frag")
+        warn(
+            f"{name}: frame {number}: IP fragments are not reassembled; "
+            "the TCP data they carry is missing (this and any later fragments)"
+        )
+    elif result == _UNKNOWN_LINK and ("link", linktype) not in told:
+        told.add(("link", linktype))
+        warn(
+            f"{name}: frame {number}: link type {linktype} is not supported; "
+            "its frames are skipped"
+        )
