@@ -1278,9 +1278,10 @@ def read_segments(
     #   options, TCP whose lengths all fit) are decoded from the chunk at
     #   their offset, so only the payload is copied out, and no record tuple
     #   is made;
-    # * in share mode, such a frame of another share whose TCP options
-    #   cannot be malformed (none, or NOP, NOP, timestamps) is dropped as
-    #   soon as its addresses are read, since it could give no warning.
+    # * in share mode, such a frame of another share is dropped as soon as
+    #   its addresses are read: only its TCP options, if any but the usual
+    #   NOP, NOP, timestamps, are parsed, since they alone could give a
+    #   warning (as _decode does before it looks at the share).
     #
     # Every other frame is sliced out and goes through _decode, as in
     # _record_segments; the file is read and its damage reported as
@@ -1296,7 +1297,8 @@ def read_segments(
     read = fileobj.read
     ethernet = linktype == 1
     mark = SHARE_MARK_EVERY if shares else -1
-    flows: dict[bytes, tuple] = {}  # see _flow
+    flows = _Flows(mine, shares)
+    max_record = MAX_RECORD
     told: set[object] = set()
     buf = b""
     avail = off = 0
@@ -1316,7 +1318,7 @@ def read_segments(
         sec, frac, incl, _orig = rec(buf, off)
         number += 1
         end = start + incl
-        if end > avail or incl > MAX_RECORD:
+        if end > avail or incl > max_record:
             at[0] = number - 1
             if incl > MAX_RECORD:
                 warn(_pcap_unbelievable(name, number, incl, base + off))
@@ -1333,20 +1335,25 @@ def read_segments(
             at[0] = number
             yield number - 1  # type: ignore[misc]  (share mode only, see above)
         if ethernet and incl >= 54:
-            etype, vihl, total, frag, proto, key, offb = headers(buf, start + 12)
+            ether_ip, total, frag_proto, key, offb = headers(buf, start + 12)
             thl = (offb >> 4) * 4
+            # EtherType IPv4, version 4 and IHL 5; not a fragment, TCP; lengths that fit
             if (
-                etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF
+                ether_ip >> 8 == 0x080045 and frag_proto & 0x3FFF00FF == 6
                 and thl >= 20 and total >= 20 + thl and incl >= 34 + thl
             ):
-                flow = flows.get(key)
-                if flow is None:
-                    flow = _flow(key, mine, shares, flows)
-                foreign, src, dst, sport, dport = flow
-                if foreign:
-                    if thl == 20 or (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
-                        continue  # another share's, and no warning in it
+                flow = flows[key]  # (src, dst, sport, dport), or None for another share's
+                if flow is None:  # another share's: only its options could give a warning
+                    if thl != 20 and not (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
+                        try:
+                            _parse_options(buf, start + 54, start + 34 + thl, number)
+                        except DecodeError as exc:
+                            at[0] = number
+                            exc.with_context(capture=name)
+                            warn(f"{exc}; frame skipped")
+                    continue
                 elif thl == 20 or (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
+                    src, dst, sport, dport = flow
                     seq, ack, flagb, window = tcp_rest(buf, start + 38)
                     ip_end = 14 + total
                     cap_end = incl if incl < ip_end else ip_end  # Ethernet padding is not payload
@@ -1387,30 +1394,43 @@ def read_segments(
 
 
 # What read_segments' fast path checks, from byte 12 of an Ethernet frame:
-# EtherType H, IPv4 version/IHL B, tos x, total length H, id xx,
-# flags/fragment H, ttl x, protocol B, checksum xx, then the flow key
-# 12s (IPv4 source and destination, TCP source and destination ports),
-# seq and ack 8x, TCP data offset/AE B.
-_ETH_IPV4_TCP_AT12 = struct.Struct("!HBxH2xHxB2x12s8xB")
+# EtherType, IPv4 version/IHL and tos I; total length H, id xx; flags/
+# fragment offset, ttl and protocol I; checksum xx; then the flow key 12s
+# (IPv4 source and destination, TCP source and destination ports), seq
+# and ack 8x, and the TCP data offset/AE B.
+_ETH_IPV4_TCP_AT12 = struct.Struct("!IH2xI2x12s8xB")
 # The rest of the TCP header, from its seq: seq I, ack I, data offset x,
 # flags B, window H.
 _TCP_SEQ_TO_WINDOW = struct.Struct("!IIxBH")
 _FLOW_KEY = struct.Struct("!IIHH")
 
 
-def _flow(key: bytes, mine: int, shares: int, flows: dict[bytes, tuple]) -> tuple:
+class _Flows(dict):
     """What read_segments needs to know of a flow key (one direction of a
-    connection): (of another share?, src, dst, sport, dport).
+    connection): ``(src, dst, sport, dport)``, or ``None`` when it is
+    another share's.
 
-    Made once per key and kept in *flows*: a frame then costs one dict
-    lookup instead of four ints, two address lookups and the share hash.
+    Made once per key (``__missing__``) and kept: a frame then costs one
+    dict lookup instead of four ints, two address lookups and the share hash.
     """
-    if len(flows) >= 65536:
-        flows.clear()
-    s, d, sport, dport = _FLOW_KEY.unpack(key)
-    foreign = bool(shares) and _share(s ^ d ^ sport ^ dport, shares) != mine
-    flow = flows[key] = (foreign, _V4_NAMES.get(s) or _v4_name(s), _V4_NAMES.get(d) or _v4_name(d), sport, dport)
-    return flow
+
+    __slots__ = ("mine", "shares")
+
+    def __init__(self, mine: int, shares: int) -> None:
+        super().__init__()
+        self.mine = mine
+        self.shares = shares
+
+    def __missing__(self, key: bytes) -> tuple | None:
+        if len(self) >= 65536:
+            self.clear()
+        s, d, sport, dport = _FLOW_KEY.unpack(key)
+        if self.shares and _share(s ^ d ^ sport ^ dport, self.shares) != self.mine:
+            flow = None
+        else:
+            flow = (_V4_NAMES.get(s) or _v4_name(s), _V4_NAMES.get(d) or _v4_name(d), sport, dport)
+        self[key] = flow
+        return flow
 
 
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"  # TCP options NOP, NOP, timestamps (kind 8, length 10)
