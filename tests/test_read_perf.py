@@ -16,6 +16,7 @@ straddle chunk ends.
 from __future__ import annotations
 
 import io
+import random
 import struct
 
 import pytest
@@ -259,3 +260,86 @@ def test_memory_stays_flat_whatever_the_file_size(monkeypatch):
     next(it)
     assert f.tell() <= 24 + 4096 + 16 + 1600
     assert len(list(it)) == len(packets) - 1
+
+
+# -- TCP: feed's hot path against its general form ---------------------------------------
+
+import dataclasses  # noqa: E402
+from array import array  # noqa: E402
+
+from synth import data_indices, drop, duplicate, resend  # noqa: E402
+from test_tcp import arbitrary_segment  # noqa: E402
+from tlsdoc.tcp import Reassembler  # noqa: E402
+
+
+def _deep(v):
+    """Every field of a value, the compare=False ones too (a Stream's chunk table)."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return (type(v).__name__,) + tuple(_deep(getattr(v, f.name)) for f in dataclasses.fields(v))
+    if isinstance(v, array):
+        return ("array", v.typecode, list(v))
+    if isinstance(v, (tuple, list)):
+        return tuple(_deep(x) for x in v)
+    return v
+
+
+def _reassembled(segs, general: bool):
+    warnings: list[str] = []
+    r = Reassembler(warn=warnings.append, name="t")
+    out = []
+    for seg in segs:
+        if general:  # every segment through _feed, the hot path's general form
+            done = r._feed(seg, r._open.get((seg.src, seg.sport, seg.dst, seg.dport)))
+        else:
+            done = r.feed(seg)
+        out.append((seg.frame, [_deep(c) for c in done], len(warnings)))
+        for c in done:
+            _check_built(c)
+    finished = r.finish()
+    for c in finished:
+        _check_built(c)
+    out.append([_deep(c) for c in finished])
+    return out, warnings
+
+
+def _check_built(conn) -> None:
+    # Connection, Stream and Handshake are built with their slots set
+    # directly: the same as their dataclass __init__ makes, and as frozen.
+    for value in (conn, conn.handshake, conn.client_stream, conn.server_stream):
+        again = dataclasses.replace(value)
+        assert _deep(again) == _deep(value) and again == value and hash(again) == hash(value)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, dataclasses.fields(value)[0].name, None)
+
+
+def check_feed(segs) -> None:
+    assert _reassembled(segs, False) == _reassembled(segs, True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_feed_hot_path_on_arbitrary_segments(data):
+    check_feed([data.draw(arbitrary_segment(k)) for k in range(1, data.draw(st.integers(0, 30)) + 1)])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.integers(0, 2**32), st.integers(0, 3))
+def test_feed_hot_path_on_damaged_connections(isn, mss, seed, how):
+    rnd = random.Random(seed)
+    pk = synth_connection([b"C" * 700, b"c" * 300], [b"S" * 1500, b"s" * 90], mss=mss,
+                          client_isn=isn, server_isn=(isn + 2**31 - 5) % 2**32)
+    d = data_indices(pk)
+    if how == 1 and d:
+        pk = drop(pk, rnd.choice(d))
+    elif how == 2 and d:
+        pk = duplicate(pk, rnd.choice(d), at=rnd.randrange(3, len(pk)))
+    elif how == 3:
+        pk = resend(pk, rnd.choice([pk[0].src, pk[0].dst]), 3, 40, corrupt=True)
+    moved = [pk[k] for k in data_indices(pk)]
+    rnd.shuffle(moved)
+    mixed = list(pk)
+    for k, p in zip(data_indices(pk), moved):
+        mixed[k] = p
+    for packets in (pk, mixed):
+        segs = list(read_segments(io.BytesIO(capture_bytes(packets)), name="t", warn=lambda m: None))
+        check_feed(segs)
