@@ -391,3 +391,59 @@ def test_a_fast_path_record_works_its_plaintext_out_once_and_pickles(tmp_path):
     with pytest.raises(dataclasses.FrozenInstanceError):
         rec.plaintext = first  # type: ignore[misc]
     assert type(rec) is session.DecryptedRecord
+
+
+# -- keys: the values made without their constructors -----------------------------------------
+
+
+@pytest.mark.parametrize("hash_,key_len", [("sha256", 16), ("sha256", 32), ("sha384", 32)])
+def test_traffic_keys_equal_two_expand_labels(hash_, key_len):
+    secret = bytes(range(48 if hash_ == "sha384" else 32))
+    keys = ks.traffic_keys(secret, hash_, key_len, 12)
+    key = ks.hkdf_expand_label(secret, "key", b"", key_len, hash_, name="write_key")
+    iv = ks.hkdf_expand_label(secret, "iv", b"", 12, hash_, name="write_iv")
+    expected = ks.TrafficKeys(key=key.output, iv=iv.output, trace=key.trace + iv.trace)
+    assert type(keys) is ks.TrafficKeys and keys == expected and repr(keys) == repr(expected)
+    with pytest.raises(KeyMaterialError):
+        ks.traffic_keys(secret, hash_, 0, 12)
+
+
+@pytest.mark.parametrize("direction", list(dec.Direction) + ["client→server", None])
+def test_direction_names_are_str_of_the_direction(direction):
+    assert dec._direction(direction) == (str(direction) if direction is not None else None)
+
+
+def _tls13_captures():
+    from conftest import ROOT
+    for capture in sorted((ROOT / "tests" / "corpus").glob("tls13*.pcap*")) + sorted(
+            (ROOT / "captures").glob("tls13*.pcap*")):
+        yield pytest.param(capture, id=capture.name)
+
+
+@pytest.mark.parametrize("capture", list(_tls13_captures()))
+def test_tls13_connection_keys_hold_each_secret_in_its_place(capture):
+    from tlsdoc import analysis, session
+
+    keylog = capture.with_suffix(".keys")
+    for c in analysis.iter_analyze(capture, keylog=keylog):
+        keys = c.keys
+        # every slot set, and the same value as the dataclass constructor makes
+        again = session.ConnectionKeys(**{f.name: getattr(keys, f.name)
+                                          for f in dataclasses.fields(session.ConnectionKeys)})
+        assert keys == again and repr(keys) == repr(again)
+        assert keys.version == TLS13 and keys.tls13 and keys.params.tls13
+        assert keys.pre_master is keys.master_secret is keys.key_block is None
+        assert keys.client_write is keys.server_write is None
+        for attr, label, direction in session._TLS13_SECRETS:
+            prot = getattr(keys, attr)
+            if label in keys.secrets:
+                assert prot.secret_name == label and prot.direction == str(direction)
+                assert prot == RecordProtection.tls13(keys.secrets[label], keys.params,
+                                                      secret_name=label, direction=direction)
+                assert label not in keys.missing
+            else:
+                assert prot is None
+        names = [s.name for s in keys.trace]
+        assert names == [n for attr, label, _ in session._TLS13_SECRETS if label in keys.secrets
+                         for n in (label.lower(), f"{attr} write_key", f"{attr} write_iv")]
+        assert isinstance(keys.missing, tuple) and isinstance(keys.warnings, tuple)

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20
 
 from tlsdoc.errors import DecryptionError, KeyMaterialError
 from tlsdoc.keyschedule import Step, Tls12Keys, hash_algorithm, traffic_keys
+from tlsdoc.keyschedule import _traffic_keys  # traffic_keys' parts, without the value
 from tlsdoc.suites import Cipher, SuiteParams
 from tlsdoc.wire import Direction
 
@@ -164,13 +165,15 @@ class RecordProtection:
             secret_name: for messages, e.g. ``"server handshake traffic secret"``.
             direction: the direction these records travel.
         """
-        keys = traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
         if cls is RecordProtection and params.tls13:
-            # Four times per connection.  traffic_keys gave a key and IV of the
+            # Four times per connection.  traffic_keys gives a key and IV of the
             # suite's lengths and the version is TLS 1.3, so __post_init__'s
-            # checks hold: the same value is built without them.
-            return _new_tls13_protection(params, keys.key, keys.iv, secret_name,
-                                         _direction(direction), keys.trace)
+            # checks hold: the same value is built without them (and without
+            # the TrafficKeys value, unpacked at once).
+            key, iv, trace = _traffic_keys(secret, params.prf_hash, params.key_length,
+                                           params.fixed_iv_length)
+            return _new_tls13_protection(params, key, iv, secret_name, _direction(direction), trace)
+        keys = traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
         return cls(params=params, version=TLS13, key=keys.key, iv=keys.iv,
                    secret_name=secret_name, direction=_direction(direction), trace=keys.trace)
 
@@ -533,5 +536,8 @@ def _new_tls13_protection(params: SuiteParams, key: bytes, iv: bytes, secret_nam
     return obj
 
 
+_DIRECTION_NAMES = {d: str(d) for d in Direction}  # (Direction.__str__ is Python code)
+
+
 def _direction(direction: Direction | str | None) -> str | None:
-    return str(direction) if isinstance(direction, Direction) else direction
+    return _DIRECTION_NAMES[direction] if isinstance(direction, Direction) else direction

@@ -412,6 +412,10 @@ _DIRECTION_DECRYPTION_SLOTS = _slot_setters(DirectionDecryption, (
     "warnings"))
 _DECRYPTION_SLOTS = _slot_setters(Decryption, ("keys", "directions", "tls", "renegotiations",
                                                "warnings"))
+_CONNECTION_KEYS_SLOTS = _slot_setters(ConnectionKeys, (
+    "version", "params", "source", "pre_master", "master_secret", "key_block", "secrets",
+    "client_write", "server_write", "client_early", "client_handshake", "server_handshake",
+    "client_application", "server_application", "missing", "trace", "warnings"))
 
 
 def _new_value(cls: type, setters: tuple, *values):
@@ -711,6 +715,11 @@ _TLS13_SECRETS = (
 )
 
 
+# ... and the key-log step's name, label.lower(), worked out once.
+_TLS13_SECRET_STEPS = tuple((attr, label, direction, label.lower())
+                            for attr, label, direction in _TLS13_SECRETS)
+
+
 def _offers_early_data(tls: TlsHandshake) -> bool:
     ch = tls.client_hello
     return isinstance(ch, ClientHello) and isinstance(
@@ -726,21 +735,24 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
     missing: list[str] = []
     lines: list[int] = []
     lookup_entry = keylog.entry if keylog else None  # (KeyLog's truth is its length: test it once)
-    for attr, label, direction in _TLS13_SECRETS:
+    hash_length = params.hash_length  # (a property)
+    for attr, label, direction, step_name in _TLS13_SECRET_STEPS:
         entry = lookup_entry(label, cr) if lookup_entry is not None else None
         if entry is None:
             if attr != "client_early" or _offers_early_data(tls):
                 missing.append(label)
             continue
-        if len(entry.secret) != params.hash_length:
+        secret = entry.secret
+        if len(secret) != hash_length:
             missing.append(label)
             continue
-        secrets[label] = entry.secret
+        secrets[label] = secret
         lines.append(entry.line)
-        steps.append(_keylog_step(label.lower(), entry, "ClientHello.random"))
-        prot = RecordProtection.tls13(entry.secret, params, secret_name=label, direction=direction)
+        steps.append(_keylog_step(step_name, entry, "ClientHello.random"))
+        prot = RecordProtection.tls13(secret, params, secret_name=label, direction=direction)
         found[attr] = prot
-        steps.extend(_renamed(prot.trace, attr))
+        for s in prot.trace:  # (_renamed(prot.trace, attr), inline)
+            steps.append(_new_step(f"{attr} {s.name}", s.op, s.inputs, s.output))
     warnings: list[str] = []
     if not found:
         if keylog is None and rsa_keys:
@@ -754,9 +766,13 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
     source = None
     if lines:
         source = "key log line" + ("s " if len(lines) > 1 else " ") + ", ".join(map(str, sorted(lines)))
-    return ConnectionKeys(version=int(tls.version), params=params, source=source,
-                          secrets=secrets, missing=tuple(missing), trace=tuple(steps),
-                          warnings=tuple(warnings), **found)
+    # (ConnectionKeys(version=..., params=..., source=..., secrets=..., missing=...,
+    # trace=..., warnings=..., **found), its slots set directly: once per connection)
+    get = found.get
+    return _new_value(ConnectionKeys, _CONNECTION_KEYS_SLOTS, int(tls.version), params, source,
+                      None, None, None, secrets, None, None, get("client_early"),
+                      get("client_handshake"), get("server_handshake"), get("client_application"),
+                      get("server_application"), tuple(missing), tuple(steps), tuple(warnings))
 
 
 # ===========================================================================
