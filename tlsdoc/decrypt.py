@@ -345,17 +345,17 @@ class RecordProtection:
         if not params.tls13 or len(fragment) <= params.tag_length:
             return None
         try:
-            iv_len = len(self.iv)
             inner = self._aead.decrypt(  # type: ignore[attr-defined]
-                (self._iv_int ^ seq).to_bytes(iv_len, "big"), fragment,
+                (self._iv_int ^ seq).to_bytes(params.fixed_iv_length, "big"), fragment,  # (== len(iv))
                 _TLS13_AAD.pack(content_type, version, len(fragment)))
         except Exception:  # (InvalidTag, struct.error, OverflowError ...: decrypt says which)
             return None
-        end = len(inner)
-        if not inner[-1]:  # RFC 8446 §5.4, as in _decrypt_tls13
-            end = len(inner.rstrip(b"\x00"))
-            if not end:
-                return None
+        inner_type = inner[-1]
+        if inner_type:  # (mostly not padded)
+            return inner_type, inner[:-1]
+        end = len(inner.rstrip(b"\x00"))  # RFC 8446 §5.4, as in _decrypt_tls13
+        if not end:
+            return None
         return inner[end - 1], inner[:end - 1]
 
     def _decrypt_aead12(self, content_type: int, version: int, fragment: bytes, seq: int,

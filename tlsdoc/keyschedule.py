@@ -614,7 +614,7 @@ def _expand_label(secret: bytes, label: str | bytes, context: bytes, length: int
                   name: str | None) -> tuple[bytes, Step]:
     """HKDF-Expand-Label's output and its step (what :func:`hkdf_expand_label` wraps)."""
     info, full_label, op, default_name = _expand_label_parts(label, context, length, hash)
-    out = HKDFExpand(algorithm=_algorithm(hash), length=length, info=info).derive(secret)
+    out = HKDFExpand(_algorithm(hash), length, info).derive(secret)  # (algorithm, length, info)
     return out, _new_step(name or default_name, op, (("secret", secret), ("label", full_label),
                                                      ("context", context), ("HkdfLabel", info)), out)
 

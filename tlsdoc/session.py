@@ -554,8 +554,8 @@ def connection_keys(tls: TlsHandshake, keylog: KeyLog | None = None,
         # No ServerHello (or ClientHello): nothing was encrypted either.
         return ConnectionKeys(version=version, params=None)
     params = suite_params(tls.cipher_suite)
-    suite = getattr(tls.cipher_suite, "name", None) or f"0x{int(tls.cipher_suite):04x}"
     if params is None:
+        suite = getattr(tls.cipher_suite, "name", None) or f"0x{int(tls.cipher_suite):04x}"
         return ConnectionKeys(version=version, params=None, warnings=(
             _warning(f"cipher suite {suite} is not supported for decryption",
                      field="ServerHello.cipher_suite"),))
