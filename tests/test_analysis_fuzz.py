@@ -73,3 +73,15 @@ def test_cut_off_file_gives_what_was_read_and_a_located_warning(tmp_path):
     assert connections[0].tls is not None
     assert connections[0].tls.client_hello is not None
     assert any("cut.pcapng" in w and "ends inside" in w for w in result.warnings), result.warnings
+
+
+def test_new_connection_equals_init():
+    """analysis._new_connection (slots set directly) gives what ConnectionAnalysis.__init__ gives."""
+    from dataclasses import fields
+
+    from tlsdoc import analysis as _analysis
+
+    values = {f.name: object() for f in fields(_analysis.ConnectionAnalysis)}
+    fast = _analysis._new_connection(*values.values())
+    assert fast == _analysis.ConnectionAnalysis(**values)
+    assert all(getattr(fast, name) is value for name, value in values.items())

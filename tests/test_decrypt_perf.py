@@ -9,7 +9,14 @@ against the general route it stands in for:
   against :meth:`RecordProtection._nonce`, the slot-set Plaintext against
   the dataclass constructor;
 * HKDF-Expand-Label: results with the kept static labels equal freshly
-  worked-out ones, and the checks still raise.
+  worked-out ones, and the checks still raise;
+* TLS 1.3 record opening without the working
+  (:meth:`RecordProtection.open_tls13`) against :meth:`~RecordProtection.decrypt`
+  (the same content, and None exactly where decrypt raises), and the whole
+  decryption stage with that fast path against the same stage with every
+  record taken the general way, over every bundled and corpus capture,
+  damaged copies of the TLS 1.3 ones, KeyUpdate and 0-RTT: the records'
+  worked-out Plaintext, warnings and application data are the same.
 """
 
 from __future__ import annotations
@@ -205,3 +212,237 @@ def test_fast_decrypted_record_and_handshake_entry_are_the_dataclass_values():
                                     records=(3,), span=span, encrypted=True, raw=b"raw")
     assert entry == expected_entry and repr(entry) == repr(expected_entry)
     assert hash(entry) == hash(expected_entry)
+
+
+# -- TLS 1.3 records opened without their working ------------------------------------------
+
+
+def _flip(data: bytes, at: int | None) -> bytes:
+    if at is None or not data:
+        return data
+    damaged = bytearray(data)
+    damaged[at % len(data)] ^= 0x40
+    return bytes(damaged)
+
+
+@pytest.mark.parametrize("suite", TLS13_SUITES)
+@settings(max_examples=40, deadline=None)
+@given(material=st.binary(min_size=48, max_size=48), content=st.binary(max_size=40),
+       ctype=st.sampled_from([0, 21, 22, 23, 255]), padding=st.integers(0, 4),
+       seq=st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([-1, 2**96, 2**100])),
+       header=st.sampled_from([(23, 0x0303), (22, 0x0303), (23, 0x0301), (256, 0x0303),
+                               (23, 0x10000), (-1, 0x0303)]),
+       damage=st.one_of(st.none(), st.integers(0, 200)), cut=st.one_of(st.none(), st.integers(0, 20)))
+def test_open_tls13_is_what_decrypt_gives_or_none_where_it_raises(
+        suite, material, content, ctype, padding, seq, header, damage, cut):
+    rp = _protection(suite, material)
+    fragment = rp.encrypt(ctype, 0x0303, content, min(max(seq, 0), 2**64 - 1), padding=padding)
+    fragment = _flip(fragment, damage)[:cut]
+    try:
+        pt = rp.decrypt(*header, fragment, seq)
+    except Exception:
+        assert rp.open_tls13(*header, fragment, seq) is None
+    else:
+        assert rp.open_tls13(*header, fragment, seq) == (pt.content_type, pt.content)
+
+
+def test_open_tls13_leaves_tls12_protections_to_decrypt():
+    params = SUITES[0xC02F]
+    rp = RecordProtection(params=params, version=0x0303, key=bytes(16), iv=bytes(4))
+    fragment = rp.encrypt(23, 0x0303, b"data", 0)
+    assert rp.decrypt(23, 0x0303, fragment, 0).content == b"data"
+    assert rp.open_tls13(23, 0x0303, fragment, 0) is None
+
+
+# -- the decryption stage: fast path against the general route -------------------------------
+
+
+def _general_route(monkeypatch):
+    """Every record goes the general way (RecordProtection.decrypt, Plaintext made at once)."""
+    monkeypatch.setattr(RecordProtection, "open_tls13", lambda self, *args: None)
+
+
+def _same_analysis(fast, general):
+    assert len(fast) == len(general)
+    for f, g in zip(fast, general):
+        assert f.warnings == g.warnings
+        assert f.decrypted == g.decrypted
+        assert f.application_data == g.application_data
+        assert f.tls == g.tls
+        if g.decryption is None:
+            assert f.decryption is None
+            continue
+        for direction, opened in g.decryption.items():
+            mine = f.decryption[direction]
+            # (reading a fast-path record's plaintext works it out: compare after)
+            assert [r.plaintext for r in mine.records] == [r.plaintext for r in opened.records]
+            assert mine == opened and repr(mine) == repr(opened)
+
+
+def _corpus_runs():
+    from conftest import ROOT
+    corpus = sorted((ROOT / "tests" / "corpus").glob("*.pcap*")) + sorted(
+        (ROOT / "captures").glob("*.pcap*"))
+    for capture in corpus:
+        keylog = capture.with_suffix(".keys")
+        if keylog.exists():  # (nothing is decrypted without one)
+            yield pytest.param(capture, keylog, id=capture.name)
+
+
+@pytest.mark.parametrize("capture,keylog", list(_corpus_runs()))
+def test_fast_decryption_equals_the_general_route_on_the_corpus(monkeypatch, capture, keylog):
+    from conftest import CAPTURES
+    from tlsdoc import analysis
+
+    rsa = (CAPTURES / "pki" / "www.example.com.DEMO-ONLY.key.pem",)
+    # (iter_analyze: analyze keeps its results per file)
+    fast = list(analysis.iter_analyze(capture, keylog=keylog, keys=rsa))
+    with monkeypatch.context() as m:
+        _general_route(m)
+        general = list(analysis.iter_analyze(capture, keylog=keylog, keys=rsa))
+    _same_analysis(fast, general)
+
+
+@pytest.mark.parametrize("name", ["tls13", "tls13-hrr", "tls13-resumption"])
+def test_fast_decryption_equals_the_general_route_on_damaged_captures(monkeypatch, tmp_path, name):
+    import random
+
+    from conftest import CAPTURES
+    from tlsdoc import analysis
+    from tlsdoc.errors import TlsdocError
+
+    def run(path):
+        try:
+            return list(analysis.iter_analyze(path, keylog=CAPTURES / f"{name}.keys"))
+        except TlsdocError as exc:
+            return str(exc)
+
+    rng = random.Random(name)
+    original = (CAPTURES / f"{name}.pcapng").read_bytes()
+    for i in range(30):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 2, 4))):
+            data[rng.randrange(200, len(data))] ^= 1 << rng.randrange(8)
+        path = tmp_path / f"{i}.pcapng"
+        path.write_bytes(bytes(data))
+        fast = run(path)
+        with monkeypatch.context() as m:
+            _general_route(m)
+            general = run(path)
+        if isinstance(general, str):
+            assert fast == general
+        else:
+            _same_analysis(fast, general)
+
+
+def test_fast_decryption_equals_the_general_route_with_key_update_and_early_data(monkeypatch, tmp_path):
+    import test_session as ts
+    from tlsdoc import analysis
+
+    after = next_secret = ks.next_traffic_secret(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0,
+                                                 "sha256").output
+    fast = {
+        "plain": ts.rfc8448_capture(tmp_path, name="plain"),
+        "update": ts.rfc8448_capture(tmp_path, name="update", server_extra=[
+            ts.protected(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 22, ts.KEY_UPDATE, 2),
+            ts.protected(next_secret, 23, b"after", 0),
+            ts.protected(after, 21, b"\x01\x00", 1)]),
+        "early": ts.rfc8448_capture(tmp_path, name="early", early=[
+            ts.protected(ts.EARLY_SECRET, 23, b"0-RTT GET", 0),
+            ts.protected(ts.EARLY_SECRET, 22, ts.END_OF_EARLY_DATA, 1)]),
+        "rejected": ts.rfc8448_capture(tmp_path, name="rejected",
+                                       early=[ts.protected(ts.EARLY_SECRET, 23, b"0-RTT", 0)]),
+        "odd": ts.rfc8448_capture(tmp_path, name="odd", server_extra=[
+            ts.protected(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 99, b"?", 2),
+            ts.protected(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 21, b"\x01", 3),
+            ts.protected(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 23, b"bad tag", 5)]),
+    }
+    assert fast["update"].decryption[dec.Direction.SERVER_TO_CLIENT].records[-1].epoch == "application 1"
+    assert fast["early"].decryption[dec.Direction.CLIENT_TO_SERVER].records[0].epoch == "early"
+    assert fast["rejected"].decryption[dec.Direction.CLIENT_TO_SERVER].records[1].epoch == "handshake"
+    assert fast["odd"].warnings and not fast["odd"].decrypted
+    for name, c in fast.items():
+        with monkeypatch.context() as m:
+            _general_route(m)
+            (general,) = analysis.iter_analyze(tmp_path / f"{name}.pcap",  # (analyze would
+                                               keylog=tmp_path / f"{name}.keys")  # give c again)
+        _same_analysis([c], [general])
+
+
+def test_a_fast_path_record_works_its_plaintext_out_once_and_pickles(tmp_path):
+    import pickle
+
+    from tlsdoc import analysis, session
+    from conftest import CAPTURES
+
+    (c,) = analysis.iter_analyze(CAPTURES / "tls13.pcapng", keylog=CAPTURES / "tls13.keys")
+    rec = c.decryption[dec.Direction.SERVER_TO_CLIENT].records[-1]
+    assert rec._reopen is not None  # opened by the fast path, Plaintext not made yet
+    first = rec.plaintext
+    assert rec._reopen is None and rec.plaintext is first and type(first) is Plaintext
+    assert rec.content == first.content and rec.seq == first.seq
+    other = c.decryption[dec.Direction.SERVER_TO_CLIENT].records[0]
+    again = pickle.loads(pickle.dumps(other))
+    assert again == other and again._reopen is None
+    assert dataclasses.replace(other, epoch="x").plaintext == other.plaintext
+    with pytest.raises(AttributeError):
+        rec.no_such_attribute
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.plaintext = first  # type: ignore[misc]
+    assert type(rec) is session.DecryptedRecord
+
+
+# -- keys: the values made without their constructors -----------------------------------------
+
+
+@pytest.mark.parametrize("hash_,key_len", [("sha256", 16), ("sha256", 32), ("sha384", 32)])
+def test_traffic_keys_equal_two_expand_labels(hash_, key_len):
+    secret = bytes(range(48 if hash_ == "sha384" else 32))
+    keys = ks.traffic_keys(secret, hash_, key_len, 12)
+    key = ks.hkdf_expand_label(secret, "key", b"", key_len, hash_, name="write_key")
+    iv = ks.hkdf_expand_label(secret, "iv", b"", 12, hash_, name="write_iv")
+    expected = ks.TrafficKeys(key=key.output, iv=iv.output, trace=key.trace + iv.trace)
+    assert type(keys) is ks.TrafficKeys and keys == expected and repr(keys) == repr(expected)
+    with pytest.raises(KeyMaterialError):
+        ks.traffic_keys(secret, hash_, 0, 12)
+
+
+@pytest.mark.parametrize("direction", list(dec.Direction) + ["client→server", None])
+def test_direction_names_are_str_of_the_direction(direction):
+    assert dec._direction(direction) == (str(direction) if direction is not None else None)
+
+
+def _tls13_captures():
+    from conftest import ROOT
+    for capture in sorted((ROOT / "tests" / "corpus").glob("tls13*.pcap*")) + sorted(
+            (ROOT / "captures").glob("tls13*.pcap*")):
+        yield pytest.param(capture, id=capture.name)
+
+
+@pytest.mark.parametrize("capture", list(_tls13_captures()))
+def test_tls13_connection_keys_hold_each_secret_in_its_place(capture):
+    from tlsdoc import analysis, session
+
+    keylog = capture.with_suffix(".keys")
+    for c in analysis.iter_analyze(capture, keylog=keylog):
+        keys = c.keys
+        # every slot set, and the same value as the dataclass constructor makes
+        again = session.ConnectionKeys(**{f.name: getattr(keys, f.name)
+                                          for f in dataclasses.fields(session.ConnectionKeys)})
+        assert keys == again and repr(keys) == repr(again)
+        assert keys.version == TLS13 and keys.tls13 and keys.params.tls13
+        assert keys.pre_master is keys.master_secret is keys.key_block is None
+        assert keys.client_write is keys.server_write is None
+        for attr, label, direction in session._TLS13_SECRETS:
+            prot = getattr(keys, attr)
+            if label in keys.secrets:
+                assert prot.secret_name == label and prot.direction == str(direction)
+                assert prot == RecordProtection.tls13(keys.secrets[label], keys.params,
+                                                      secret_name=label, direction=direction)
+                assert label not in keys.missing
+            else:
+                assert prot is None
+        names = [s.name for s in keys.trace]
+        assert names == [n for attr, label, _ in session._TLS13_SECRETS if label in keys.secrets
+                         for n in (label.lower(), f"{attr} write_key", f"{attr} write_iv")]
+        assert isinstance(keys.missing, tuple) and isinstance(keys.warnings, tuple)

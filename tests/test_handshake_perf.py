@@ -151,3 +151,66 @@ def test_values_decoded_before_are_what_their_decoder_gives(monkeypatch):
     general = [_outcome(*case) for case in cases]
     assert warm == general
     assert sum(not text.startswith(("DecodeError", "TruncatedError")) for text in general) > len(messages)
+
+
+# --- TlsHandshake.with_decrypted: a slot copy standing in for dataclasses.replace
+
+def _with_decrypted_by_replace(view, direction, entries):
+    """The general code: with_decrypted as dataclasses.replace builds it."""
+    old = view.messages(direction)
+    first = next((i for i, e in enumerate(old) if e.encrypted), len(old))
+    merged = old[:first] + tuple(entries) + tuple(e for e in old[first:] if not e.encrypted)
+    changes = {"client_messages" if direction is Direction.CLIENT_TO_SERVER else "server_messages": merged}
+    if view.alpn is None:
+        for entry in entries:
+            if isinstance(entry.message, handshake.EncryptedExtensions):
+                changes["alpn"] = handshake._alpn_of(entry.message.extensions)
+    return dataclasses.replace(view, **changes)
+
+
+def _corpus_views():
+    from pathlib import Path
+
+    from tlsdoc import capture, records, tcp
+
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted((root / "tests" / "corpus").glob("*.pcap*"))[:12]:
+        with open(path, "rb") as f:
+            conns = tcp.reassemble(capture.read_segments(f, name=str(path), warn=lambda _t: None))
+        for conn in conns:
+            streams = [records.parse_records(conn.stream(d).data, d, conn.stream(d).frames_for) for d in Direction]
+            yield handshake.parse_handshake(*streams)
+
+
+def test_with_decrypted_is_what_dataclasses_replace_builds():
+    alpn = handshake.ProtocolNameList(type=ExtensionType.application_layer_protocol_negotiation,
+                                      protocol_name_list=(b"h2",), span=SPAN)
+    ee = handshake.HandshakeEntry(
+        name="EncryptedExtensions", msg_type=handshake.HandshakeType.encrypted_extensions,
+        direction=Direction.SERVER_TO_CLIENT, records=(3,), span=SPAN,
+        message=handshake.EncryptedExtensions(span=SPAN, extensions=(alpn,)), encrypted=True)
+    finished = handshake.HandshakeEntry(name="Finished", msg_type=None, direction=Direction.CLIENT_TO_SERVER,
+                                        records=(4,), span=SPAN, encrypted=True)
+    seen = 0
+    for view in _corpus_views():
+        for direction, entries in ((Direction.SERVER_TO_CLIENT, (ee, finished)), (Direction.CLIENT_TO_SERVER, ()),
+                                   (Direction.CLIENT_TO_SERVER, (finished,)), (Direction.SERVER_TO_CLIENT, [ee])):
+            got = view.with_decrypted(direction, entries)
+            expected = _with_decrypted_by_replace(view, direction, entries)
+            assert type(got) is handshake.TlsHandshake
+            assert got == expected and repr(got) == repr(expected)
+            assert [getattr(got, f.name) for f in dataclasses.fields(got)] == [
+                getattr(expected, f.name) for f in dataclasses.fields(expected)]
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                got.alpn = None
+            seen += 1
+    assert seen > 20
+
+
+def test_fast_init_of_a_subclass_instance_keeps_its_class():
+    class Sub(handshake.HandshakeEntry):
+        __slots__ = ("extra",)
+
+    sub = Sub(name="Finished", msg_type=None, direction=Direction.CLIENT_TO_SERVER, records=(1,), span=SPAN)
+    assert type(sub) is Sub
+    assert (sub.name, sub.records, sub.span, sub.message, sub.encrypted) == ("Finished", (1,), SPAN, None, False)

@@ -269,3 +269,38 @@ def test_a_long_keep_alive_connection_is_read_in_one_pass():
     assert len(conversation.exchanges) == n and not conversation.warnings
     quadratic = n * (len(client) + len(server)) // 2
     assert sum(given) <= len(client) + len(server) + 2 * n * http._PIECE < quadratic // 5
+
+
+def _sentinels(cls):
+    from dataclasses import fields
+    return {f.name: object() for f in fields(cls)}
+
+
+def test_fast_constructors_equal_init():
+    """The slot-setting constructors give what the dataclass __init__ gives, field for field."""
+    from tlsdoc.wire import Direction
+    for cls, rest in ((http.HttpRequest, (http._q0, http._q1, http._q2)),
+                      (http.HttpResponse, (http._a0, http._a1, http._a2, http._a3))):
+        values = _sentinels(cls)
+        names = list(values)
+        fast = http._new_message(cls, *[values[n] for n in names[:9]])
+        for set_slot, name in zip(rest, names[9:], strict=True):
+            set_slot(fast, values[name])
+        assert fast == cls(**values)
+        assert all(getattr(fast, n) is values[n] for n in names)
+    values = _sentinels(http.HttpExchange)
+    assert http._new_exchange(*values.values()) == http.HttpExchange(**values)
+    values = _sentinels(http.HttpConversation)
+    assert http._new_conversation(*values.values()) == http.HttpConversation(**values)
+    assert http._new_conversation("HTTP/1.1") == http.HttpConversation(protocol="HTTP/1.1")
+    # and what the readers build carries the fields the general path would
+    request = http._read_request(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 0, True)
+    assert request == http.HttpRequest(
+        start_line="GET /a HTTP/1.1", headers=(("Host", "x"),), body=b"", trailers=(),
+        framing="none", complete=True, offset=0, end=28, direction=Direction.CLIENT_TO_SERVER,
+        method="GET", target="/a", version="1.1")
+    response = http._read_response(b"xxHTTP/1.0 200 ok\r\nContent-Length: 2\r\n\r\nhi", 2, True, b"GET")
+    assert response == http.HttpResponse(
+        start_line="HTTP/1.0 200 ok", headers=(("Content-Length", "2"),), body=b"hi", trailers=(),
+        framing="content-length", complete=True, offset=2, end=42,
+        direction=Direction.SERVER_TO_CLIENT, status=200, reason="ok", version="1.0", informational=())

@@ -36,15 +36,21 @@ from __future__ import annotations
 import datetime
 import heapq
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from tlsdoc import capture, checks, handshake, http, manifest, records, session, tcp
+from tlsdoc import capture, handshake, http, manifest, records, session, tcp
 from tlsdoc.errors import KeyMaterialError, TlsdocError
 from tlsdoc.keylog import KeyLog, parse_keylog
 from tlsdoc.keyschedule import load_private_key
 from tlsdoc.wire import Direction
+
+if TYPE_CHECKING:
+    # Imported where it is used: the checks (and the cryptography.x509 they
+    # need) cost about a fifth of the start-up, and only ``verify`` and a CA
+    # bundle use them.
+    from tlsdoc import checks
 
 __all__ = [
     "Analysis",
@@ -128,6 +134,23 @@ class ConnectionAnalysis:
         return self.tls is not None
 
 
+# A frozen dataclass's __init__ sets each field through object.__setattr__;
+# _new_connection sets the slots directly (every field, in order; there is
+# no __post_init__).  tests/test_analysis_fuzz.py holds it equal to __init__.
+(_c0, _c1, _c2, _c3, _c4, _c5, _c6, _c7, _c8, _c9, _c10) = (
+    getattr(ConnectionAnalysis, f.name).__set__ for f in fields(ConnectionAnalysis))
+_new_object = object.__new__
+
+
+def _new_connection(index, tcp, records, tls, warnings, keys, decryption, application_data,
+                    decrypted, http, checks) -> ConnectionAnalysis:
+    obj = _new_object(ConnectionAnalysis)
+    _c0(obj, index); _c1(obj, tcp); _c2(obj, records); _c3(obj, tls); _c4(obj, warnings)  # noqa: E702
+    _c5(obj, keys); _c6(obj, decryption); _c7(obj, application_data); _c8(obj, decrypted)  # noqa: E702
+    _c9(obj, http); _c10(obj, checks)  # noqa: E702
+    return obj
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KeyMaterial:
     """Key material read once for a whole capture.
@@ -196,6 +219,9 @@ def load_key_material(
         except KeyMaterialError as exc:
             raise KeyMaterialError(f"{name}: {exc.message}") from None
         loaded.append(session.ServerKey(name=name, key=key))
+    if run_checks or ca is not None:
+        # (before any worker process is forked, so that they all have it)
+        from tlsdoc import checks
     trusted = None
     if ca is not None:
         name = os.fspath(ca)
@@ -362,13 +388,14 @@ def _analyse_connection(conn: tcp.Connection, name: str,
         if http.looks_like_http(client_data):
             conversation = _http(conn, client_data, server_data, None)
             local.extend(f"{name}: connection #{conn.index}: {w}" for w in conversation.warnings)
-        return ConnectionAnalysis(index=conn.index, tcp=conn, records=None, tls=None,
-                                  http=conversation, warnings=tuple(local))
+        return _new_connection(conn.index, conn, None, None, tuple(local), None, None,
+                               dict.fromkeys(_DIRECTIONS), False, conversation, ())
     streams: dict[Direction, records.RecordStream] = {}
     for direction in _DIRECTIONS:
         stream = conn.stream(direction)
         result = records.parse_records(stream.data, direction, stream.frames_for)
-        local.extend(f"{name}: {w}" for w in result.warnings)
+        if result.warnings:
+            local.extend(f"{name}: {w}" for w in result.warnings)
         streams[direction] = result
     try:
         view = handshake.parse_handshake(
@@ -378,16 +405,17 @@ def _analyse_connection(conn: tcp.Connection, name: str,
         local.append(str(exc.with_context(capture=name)))
         view = None
     else:
-        local.extend(f"{name}: {w}" for w in view.warnings)
+        if view.warnings:
+            local.extend(f"{name}: {w}" for w in view.warnings)
     keys = decryption = None
     app: dict[Direction, session.ApplicationData | None] = dict.fromkeys(_DIRECTIONS)
     decrypted = False
     if view is not None and material.given:
-        where = f"{name}: connection #{conn.index}"
         keys = session.connection_keys(view, material.keylog, material.rsa_keys)
         opened = session.decrypt_connection(view, streams, keys, keylog=material.keylog,
                                             rsa_keys=material.rsa_keys)
-        local.extend(f"{where}: {w}" for w in opened.warnings)
+        if opened.warnings:
+            local.extend(f"{name}: connection #{conn.index}: {w}" for w in opened.warnings)
         view = opened.tls
         decryption = dict(opened.directions)
         app = {d: r.application_data for d, r in opened.directions.items()}
@@ -401,10 +429,12 @@ def _analyse_connection(conn: tcp.Connection, name: str,
                              view.alpn if view is not None else None)
         if conversation.protocol is None and not conversation.warnings:
             conversation = None
-        else:
+        elif conversation.warnings:
             local.extend(f"{name}: connection #{conn.index}: {w}" for w in conversation.warnings)
     results: tuple[checks.CheckResult, ...] = ()
     if view is not None and material.checks:
+        from tlsdoc import checks  # (imported by load_key_material already)
+
         when = None  # the chain is checked as of the capture's time; now if it has none
         if conn.first_time_ns is not None:
             try:
@@ -413,11 +443,8 @@ def _analyse_connection(conn: tcp.Connection, name: str,
                 when = None  # a timestamp no calendar holds
         results = checks.run_checks(view, keys, ca=material.ca, when=when,
                                     server_address=conn.server[0])
-    return ConnectionAnalysis(
-        index=conn.index, tcp=conn, records=streams, tls=view, warnings=tuple(local),
-        keys=keys, decryption=decryption, application_data=app, decrypted=decrypted,
-        http=conversation, checks=results,
-    )
+    return _new_connection(conn.index, conn, streams, view, tuple(local), keys, decryption, app,
+                           decrypted, conversation, results)
 
 
 def _closed(conn: tcp.Connection, direction: Direction) -> bool:

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
 from tlsdoc.errors import DecodeError, TlsdocError, TruncatedError
-from tlsdoc.records import FramesFor, Record, RecordStream
+from tlsdoc.records import FramesFor, Record, RecordStream, slot_builder
 from tlsdoc.registry import (
     AlertDescription,
     AlertLevel,
@@ -1181,20 +1181,31 @@ def _remember(key: tuple[str, int, bytes], value: Extension) -> None:
 
 
 def _copier(value: Extension) -> Callable[[Span], Extension]:
-    """``span -> value`` with that span: a copy made by setting the slots (no __init__, no kwargs)."""
+    """``span -> value`` with that span: a copy filled as a slot builder (no __init__, no kwargs)."""
     cls = type(value)
-    slots = cls.__dict__
-    others = tuple((slots[f.name].__set__, getattr(value, f.name)) for f in dataclasses.fields(cls) if f.name != "span")
-    set_span = slots["span"].__set__
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "span")
+    make = _copier_factories.get(cls)
+    if make is None:
+        # straight-line stores, written once per class:
+        #   def copy_with_span(span): obj = B(); obj.<name> = <value>...; obj.span = span; obj.__class__ = C
+        namespace = {"_Builder": slot_builder(cls), "_cls": cls}
+        stores = "".join(f"        obj.{name} = _v{i}\n" for i, name in enumerate(names))
+        exec(
+            f"def make({''.join(f'_v{i}, ' for i in range(len(names)))}):\n"
+            "    def copy_with_span(span):\n"
+            "        obj = _Builder()\n"
+            f"{stores}"
+            "        obj.span = span\n"
+            "        obj.__class__ = _cls\n"
+            "        return obj\n"
+            "    return copy_with_span\n",
+            namespace,
+        )
+        make = _copier_factories[cls] = namespace["make"]
+    return make(*(getattr(value, name) for name in names))
 
-    def copy_with_span(span: Span) -> Extension:
-        obj = _new_object(cls)
-        for set_field, field_value in others:
-            set_field(obj, field_value)
-        set_span(obj, span)
-        return obj
 
-    return copy_with_span
+_copier_factories: dict[type, Callable[..., Callable[[Span], Extension]]] = {}
 
 
 # ===========================================================================
@@ -1785,19 +1796,20 @@ class _MessageCursor(Cursor):
 
 
 _new_object = object.__new__
-# Span(...) without the frozen dataclass's __init__ (which sets each field
-# through object.__setattr__): the same frozen value in half the time.  The
-# decoders make one per extension and per list entry.
-_SPAN_SETTERS = tuple(Span.__dict__[f.name].__set__ for f in dataclasses.fields(Span))
+# Span(...) without the frozen dataclass's __init__: filled as an instance of
+# a plain class with Span's slots, then made a Span (records.slot_builder):
+# the same frozen value in a fraction of the time.  The decoders make one
+# per extension and per list entry.
+_SpanBuilder = slot_builder(Span)
 
 
 def _new_span(direction: Direction | None, start: int, end: int, frames: tuple[int, ...]) -> Span:
-    obj = _new_object(Span)
-    set_direction, set_start, set_end, set_frames = _SPAN_SETTERS
-    set_direction(obj, direction)
-    set_start(obj, start)
-    set_end(obj, end)
-    set_frames(obj, frames)
+    obj = _SpanBuilder()
+    obj.direction = direction
+    obj.start = start
+    obj.end = end
+    obj.frames = frames
+    obj.__class__ = Span
     return obj
 
 
@@ -1817,16 +1829,17 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
         # One contiguous run of stream bytes (the common case): a shift.
         shift = pieces[0].stream_start if pieces else raw.span.start
         if one is not None:
-            set_direction, set_start, set_end, set_frames = _SPAN_SETTERS
+            builder = _SpanBuilder
 
             def spans_in_one_frame(start: int, end: int) -> Span:
                 # _new_span inlined: the decoders make one span per extension and entry
                 s, e = shift + start, shift + end
-                obj = _new_object(Span)
-                set_direction(obj, direction)
-                set_start(obj, s)
-                set_end(obj, e)
-                set_frames(obj, one if e > s else tuple(frames_for(s, e)) if frames_for else ())
+                obj = builder()
+                obj.direction = direction
+                obj.start = s
+                obj.end = e
+                obj.frames = one if e > s else tuple(frames_for(s, e)) if frames_for else ()
+                obj.__class__ = Span
                 return obj
 
             return spans_in_one_frame
@@ -2044,7 +2057,39 @@ class TlsHandshake:
             for entry in entries:
                 if isinstance(entry.message, EncryptedExtensions):
                     changes["alpn"] = _alpn_of(entry.message.extensions)
-        return dataclasses.replace(self, **changes)
+        # dataclasses.replace(self, **changes), through a slot builder: the
+        # same new value without replace()'s walk over the fields, its
+        # keyword dict and __init__ (the decryption stage calls this twice
+        # per connection)
+        new = _copy_tls_handshake(self)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        new.__class__ = TlsHandshake
+        return new
+
+
+def _slot_copier(cls: type) -> Callable:
+    """``obj -> a copy of obj`` as an instance of ``slot_builder(cls)``, still to be made a *cls*.
+
+    Straight-line attribute stores written once per class; every field of
+    *cls* is an __init__ field without __post_init__ (checked), so the copy
+    with some fields changed and its class set is what ``dataclasses.replace``
+    would build.
+    """
+    fields_ = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or not all(f.init for f in fields_):
+        raise TypeError(f"{cls.__name__}: replace() would do more than copy the fields")
+    namespace = {"_Builder": slot_builder(cls)}
+    exec(
+        "def copy(old):\n    new = _Builder()\n"
+        + "".join(f"    new.{f.name} = old.{f.name}\n" for f in fields_)
+        + "    return new\n",
+        namespace,
+    )
+    return namespace["copy"]
+
+
+_copy_tls_handshake = _slot_copier(TlsHandshake)
 
 
 def _alpn_of(extensions: tuple[Extension, ...]) -> str | None:
@@ -2448,9 +2493,11 @@ def _abbreviated(server_entries: Iterable[HandshakeEntry], client_hello: ClientH
 # ``object.__setattr__(self, name, value)`` (its own __setattr__ refuses).
 # Every value here is built once per field of every message, so each class
 # gets an __init__ with the same keyword-only signature, defaults and
-# annotations that calls the slots' member descriptors directly instead: the
-# same frozen objects, built two to three times as fast (a ServerHello in
-# 0.6 µs instead of 1.4 µs).  Classes with a __post_init__ or a
+# annotations that changes the new object's class to a slot builder
+# (records.slot_builder: same slots, no frozen __setattr__), stores the fields
+# plainly and changes the class back: the same frozen objects, built three
+# times as fast (the member descriptors' __set__, which an earlier version
+# called per field, is itself a call through a wrapper).  Classes with a __post_init__ or a
 # default_factory keep the dataclass __init__.
 
 
@@ -2458,9 +2505,10 @@ def _fast_init(cls: type) -> type:
     original = cls.__init__
     if hasattr(cls, "__post_init__"):
         return cls
-    namespace: dict = {}
+    namespace: dict = {"_cls": cls, "_builder": slot_builder(cls), "_set_class": object.__setattr__}
     params: list[str] = []
-    body: list[str] = []
+    stores: list[str] = []
+    setters: list[str] = []
     for i, f in enumerate(dataclasses.fields(cls)):
         if not f.init or f.default_factory is not dataclasses.MISSING:
             return cls
@@ -2470,9 +2518,22 @@ def _fast_init(cls: type) -> type:
             namespace[f"_default{i}"] = f.default
             params.append(f"{f.name}=_default{i}")
         namespace[f"_set{i}"] = cls.__dict__[f.name].__set__
-        body.append(f"_set{i}(self, {f.name})")
+        stores.append(f"self.{f.name} = {f.name}")
+        setters.append(f"_set{i}(self, {f.name})")
     star = "*, " if params else ""
-    exec(f"def __init__(self, {star}{', '.join(params)}):\n    " + ("\n    ".join(body) or "pass"), namespace)
+    # An instance of cls itself (the usual case) becomes a slot builder for
+    # the plain stores, then cls again (records.slot_builder); an instance
+    # of a subclass gets its slots set through their descriptors.
+    exec(
+        f"def __init__(self, {star}{', '.join(params)}):\n"
+        "    if self.__class__ is _cls:  # (not type(): a field may be called type)\n"
+        "        _set_class(self, '__class__', _builder)\n"
+        + "".join(f"        {line}\n" for line in stores)
+        + "        self.__class__ = _cls\n"
+        "    else:\n"
+        + "".join(f"        {line}\n" for line in setters or ["pass"]),
+        namespace,
+    )
     init = namespace["__init__"]
     init.__module__ = original.__module__
     init.__qualname__ = original.__qualname__

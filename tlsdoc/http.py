@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import h11
 
@@ -68,6 +68,8 @@ __all__ = [
     "looks_like_http_response",
     "HTTP2_PREFACE",
 ]
+
+_C2S, _S2C = Direction.CLIENT_TO_SERVER, Direction.SERVER_TO_CLIENT
 
 #: The HTTP/2 client connection preface, RFC 9113 §3.4.
 HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -187,6 +189,42 @@ class HttpConversation:
     protocol: str | None
     exchanges: tuple[HttpExchange, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+# Fast constructors.  A frozen dataclass's __init__ sets each field through
+# object.__setattr__, which cost more than the rest of building a message;
+# these set the slots directly (the same values: every field, in order, and
+# no __post_init__).  tests/test_http_perf.py holds them equal to __init__.
+def _slot_setters(cls: type) -> tuple:
+    return tuple(getattr(cls, f.name).__set__ for f in fields(cls))
+
+
+_new_object = object.__new__
+# (a subclass's fields come after its base's: the first nine are HttpMessage's)
+(_m0, _m1, _m2, _m3, _m4, _m5, _m6, _m7, _m8, _q0, _q1, _q2) = _slot_setters(HttpRequest)
+(_a0, _a1, _a2, _a3) = _slot_setters(HttpResponse)[9:]
+(_x0, _x1) = _slot_setters(HttpExchange)
+(_v0, _v1, _v2) = _slot_setters(HttpConversation)
+
+
+def _new_message(cls, start_line, headers, body, trailers, framing, complete, offset, end, direction):
+    """A cls (HttpRequest or HttpResponse) with the HttpMessage fields set; the caller sets the rest."""
+    obj = _new_object(cls)
+    _m0(obj, start_line); _m1(obj, headers); _m2(obj, body); _m3(obj, trailers)  # noqa: E702
+    _m4(obj, framing); _m5(obj, complete); _m6(obj, offset); _m7(obj, end); _m8(obj, direction)  # noqa: E702
+    return obj
+
+
+def _new_exchange(request: HttpRequest | None, response: HttpResponse | None) -> HttpExchange:
+    obj = _new_object(HttpExchange)
+    _x0(obj, request); _x1(obj, response)  # noqa: E702
+    return obj
+
+
+def _new_conversation(protocol: str | None, exchanges: tuple = (), warnings: tuple = ()) -> HttpConversation:
+    obj = _new_object(HttpConversation)
+    _v0(obj, protocol); _v1(obj, exchanges); _v2(obj, warnings)  # noqa: E702
+    return obj
 
 
 def looks_like_http(data: bytes) -> bool:
@@ -367,13 +405,13 @@ def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
     headers = _pairs(event.headers)
     framing = _framing(headers, True, request=True)
     body, trailers, complete, end = _body(reader, headers, framing)
-    return HttpRequest(
-        start_line=_line_at(data, pos), headers=headers,
-        body=body, trailers=trailers, framing=framing,
-        complete=complete, offset=pos, end=end,
-        direction=Direction.CLIENT_TO_SERVER, method=_text(event.method),
-        target=_text(event.target), version=_text(event.http_version),
-    )
+    # HttpRequest(start_line=..., ..., version=...), its slots set directly
+    request = _new_message(HttpRequest, _line_at(data, pos), headers, body, trailers, framing,
+                           complete, pos, end, _C2S)
+    _q0(request, event.method.decode("latin-1"))
+    _q1(request, event.target.decode("latin-1"))
+    _q2(request, event.http_version.decode("latin-1"))
+    return request
 
 
 def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
@@ -432,14 +470,14 @@ def _read_response_with(conn: h11.Connection, data: bytes, pos: int, closed: boo
     headers = _pairs(event.headers)
     framing = _framing(headers, body_allowed, request=False)
     body, trailers, complete, end = _body(reader, headers, framing)
-    return HttpResponse(
-        start_line=_line_at(data, start), headers=headers,
-        body=body, trailers=trailers, framing=framing,
-        complete=complete, offset=start, end=end,
-        direction=Direction.SERVER_TO_CLIENT, status=event.status_code,
-        reason=_text(event.reason), version=_text(event.http_version),
-        informational=tuple(lines),
-    )
+    # HttpResponse(start_line=..., ..., informational=...), its slots set directly
+    response = _new_message(HttpResponse, _line_at(data, start), headers, body, trailers, framing,
+                            complete, start, end, _S2C)
+    _a0(response, event.status_code)
+    _a1(response, event.reason.decode("latin-1"))
+    _a2(response, event.http_version.decode("latin-1"))
+    _a3(response, tuple(lines))
+    return response
 
 
 def parse_http(client: bytes | None, server: bytes | None, *, client_closed: bool = True,
@@ -527,7 +565,7 @@ def parse_http(client: bytes | None, server: bytes | None, *, client_closed: boo
         if not request.complete:
             warnings.append(_warning("request body incomplete (the stream ended first)",
                                      Direction.CLIENT_TO_SERVER, request.offset, "HTTP request body"))
-        exchanges.append(HttpExchange(request=request, response=response))
+        exchanges.append(_new_exchange(request, response))
         if response is not None and response.status == 101:
             warnings.append(_warning("protocol switched (101 Switching Protocols); "
                                      "the rest is not HTTP/1.1", Direction.SERVER_TO_CLIENT,
@@ -537,8 +575,7 @@ def parse_http(client: bytes | None, server: bytes | None, *, client_closed: boo
             break
         if not request.complete or (response is not None and not response.complete):
             break
-    return HttpConversation(protocol="HTTP/1.1", exchanges=tuple(exchanges),
-                            warnings=tuple(warnings))
+    return _new_conversation("HTTP/1.1", tuple(exchanges), tuple(warnings))
 
 
 def looks_like_http_response(data: bytes) -> bool:

@@ -182,6 +182,7 @@ class TrafficKeys:
 _new_object = object.__new__
 (_s0, _s1, _s2, _s3) = tuple(Step.__dict__[f.name].__set__ for f in fields(Step))
 (_v0, _v1) = tuple(Derivation.__dict__[f.name].__set__ for f in fields(Derivation))
+(_k0, _k1, _k2) = tuple(TrafficKeys.__dict__[f.name].__set__ for f in fields(TrafficKeys))
 
 
 def _new_step(name: str, op: str, inputs: Inputs, output: bytes) -> Step:
@@ -193,6 +194,12 @@ def _new_step(name: str, op: str, inputs: Inputs, output: bytes) -> Step:
 def _new_derivation(output: bytes, trace: tuple[Step, ...]) -> Derivation:
     obj = _new_object(Derivation)
     _v0(obj, output); _v1(obj, trace)  # noqa: E702
+    return obj
+
+
+def _new_traffic_keys(key: bytes, iv: bytes, trace: tuple[Step, ...]) -> TrafficKeys:
+    obj = _new_object(TrafficKeys)
+    _k0(obj, key); _k1(obj, iv); _k2(obj, trace)  # noqa: E702
     return obj
 
 
@@ -599,12 +606,17 @@ def hkdf_expand_label(secret: bytes, label: str | bytes, context: bytes, length:
         hash: the suite's hash.
         name: step name for the trace (default: the label).
     """
+    out, step = _expand_label(secret, label, context, length, hash, name)
+    return _new_derivation(out, (step,))
+
+
+def _expand_label(secret: bytes, label: str | bytes, context: bytes, length: int, hash: str,
+                  name: str | None) -> tuple[bytes, Step]:
+    """HKDF-Expand-Label's output and its step (what :func:`hkdf_expand_label` wraps)."""
     info, full_label, op, default_name = _expand_label_parts(label, context, length, hash)
-    out = HKDFExpand(algorithm=_algorithm(hash), length=length, info=info).derive(secret)
-    return _new_derivation(out, (
-        _new_step(name or default_name, op,
-                  (("secret", secret), ("label", full_label), ("context", context), ("HkdfLabel", info)),
-                  out),))
+    out = HKDFExpand(_algorithm(hash), length, info).derive(secret)  # (algorithm, length, info)
+    return out, _new_step(name or default_name, op, (("secret", secret), ("label", full_label),
+                                                     ("context", context), ("HkdfLabel", info)), out)
 
 
 # The traffic keys and KeyUpdate ("key", "iv", "traffic upd") expand fixed
@@ -738,9 +750,19 @@ def traffic_keys(secret: bytes, hash: str, key_len: int, iv_len: int = 12) -> Tr
         key_len: ``params.key_length``.
         iv_len: ``params.fixed_iv_length`` (12 for every TLS 1.3 suite).
     """
-    key = hkdf_expand_label(secret, "key", b"", key_len, hash, name="write_key")
-    iv = hkdf_expand_label(secret, "iv", b"", iv_len, hash, name="write_iv")
-    return TrafficKeys(key=key.output, iv=iv.output, trace=key.trace + iv.trace)
+    return _new_traffic_keys(*_traffic_keys(secret, hash, key_len, iv_len))
+
+
+def _traffic_keys(secret: bytes, hash: str, key_len: int,
+                  iv_len: int) -> tuple[bytes, bytes, tuple[Step, Step]]:
+    """(key, iv, trace) of :func:`traffic_keys`, without the TrafficKeys value.
+
+    Four times per TLS 1.3 connection (RecordProtection.tls13 unpacks them
+    at once): two HKDF-Expand-Label steps, as hkdf_expand_label makes them.
+    """
+    key, key_step = _expand_label(secret, "key", b"", key_len, hash, "write_key")
+    iv, iv_step = _expand_label(secret, "iv", b"", iv_len, hash, "write_iv")
+    return key, iv, (key_step, iv_step)
 
 
 def tls13_finished_key(base_key: bytes, hash: str = "sha256") -> Derivation:

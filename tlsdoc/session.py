@@ -233,6 +233,25 @@ class DecryptedRecord:
     secret_name: str | None
     plaintext: Plaintext
     frames: tuple[int, ...]
+    # Set instead of ``plaintext`` by the TLS 1.3 fast path (_open_tls13):
+    # (protection, record, seq), to work the Plaintext out on first use.
+    _reopen: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getattr__(self, name: str):
+        # Python calls this only when the normal lookup fails, that is for an
+        # unset slot: ``plaintext`` of a record the fast path opened.  The
+        # Plaintext is the general route's (RecordProtection.decrypt of the
+        # same record, key and seq), built once, when something reads it
+        # (the chapters' tables do; JSON, text and HTTP never do).
+        if name == "plaintext":
+            reopen = self._reopen
+            if reopen is not None:
+                prot, rec, seq = reopen
+                plaintext = _open(prot, rec, seq)
+                _d3(self, plaintext)
+                _d5(self, None)
+                return plaintext
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def content_type(self) -> ContentType | int:
@@ -253,8 +272,8 @@ class DecryptedRecord:
 # past its own __setattr__, which refuses); setting the slots through their
 # member descriptors gives the same frozen value in about half the time
 # (as records.py does for Record).
-(_d0, _d1, _d2, _d3, _d4) = tuple(DecryptedRecord.__dict__[f.name].__set__
-                                  for f in dataclasses.fields(DecryptedRecord))
+(_d0, _d1, _d2, _d3, _d4, _d5) = tuple(DecryptedRecord.__dict__[f.name].__set__
+                                       for f in dataclasses.fields(DecryptedRecord))
 _new_object = object.__new__
 
 
@@ -262,7 +281,16 @@ def _new_decrypted_record(record: int, epoch: str, secret_name: str | None, plai
                           frames: tuple[int, ...]) -> DecryptedRecord:
     obj = _new_object(DecryptedRecord)
     _d0(obj, record); _d1(obj, epoch); _d2(obj, secret_name); _d3(obj, plaintext)  # noqa: E702
-    _d4(obj, frames)
+    _d4(obj, frames); _d5(obj, None)  # noqa: E702
+    return obj
+
+
+def _lazy_decrypted_record(record: int, epoch: str, secret_name: str | None,
+                           reopen: tuple, frames: tuple[int, ...]) -> DecryptedRecord:
+    """The same DecryptedRecord, its ``plaintext`` slot left for __getattr__ to fill."""
+    obj = _new_object(DecryptedRecord)
+    _d0(obj, record); _d1(obj, epoch); _d2(obj, secret_name); _d4(obj, frames)  # noqa: E702
+    _d5(obj, reopen)
     return obj
 
 
@@ -367,6 +395,34 @@ class Decryption:
     def complete(self) -> bool:
         """Keys were found and every encrypted record in both directions opened."""
         return self.keys.usable and all(d.complete for d in self.directions.values())
+
+
+# Fast construction of the values made once per direction or connection
+# (ApplicationData, DirectionDecryption, Decryption), for the same reason as
+# _new_decrypted_record: the slots set through their member descriptors, all
+# fields given in order.  Checked against the classes' fields at import.
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple:
+    assert tuple(f.name for f in dataclasses.fields(cls)) == names, f"{cls.__name__} changed"
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_APPLICATION_DATA_SLOTS = _slot_setters(ApplicationData, ("records", "length", "sha256", "data"))
+_DIRECTION_DECRYPTION_SLOTS = _slot_setters(DirectionDecryption, (
+    "direction", "records", "handshake", "alerts", "application_data", "undecrypted", "trace",
+    "warnings"))
+_DECRYPTION_SLOTS = _slot_setters(Decryption, ("keys", "directions", "tls", "renegotiations",
+                                               "warnings"))
+_CONNECTION_KEYS_SLOTS = _slot_setters(ConnectionKeys, (
+    "version", "params", "source", "pre_master", "master_secret", "key_block", "secrets",
+    "client_write", "server_write", "client_early", "client_handshake", "server_handshake",
+    "client_application", "server_application", "missing", "trace", "warnings"))
+
+
+def _new_value(cls: type, setters: tuple, *values):
+    obj = _new_object(cls)
+    for setter, value in zip(setters, values):
+        setter(obj, value)
+    return obj
 
 
 # ===========================================================================
@@ -498,8 +554,8 @@ def connection_keys(tls: TlsHandshake, keylog: KeyLog | None = None,
         # No ServerHello (or ClientHello): nothing was encrypted either.
         return ConnectionKeys(version=version, params=None)
     params = suite_params(tls.cipher_suite)
-    suite = getattr(tls.cipher_suite, "name", None) or f"0x{int(tls.cipher_suite):04x}"
     if params is None:
+        suite = getattr(tls.cipher_suite, "name", None) or f"0x{int(tls.cipher_suite):04x}"
         return ConnectionKeys(version=version, params=None, warnings=(
             _warning(f"cipher suite {suite} is not supported for decryption",
                      field="ServerHello.cipher_suite"),))
@@ -659,6 +715,11 @@ _TLS13_SECRETS = (
 )
 
 
+# ... and the key-log step's name, label.lower(), worked out once.
+_TLS13_SECRET_STEPS = tuple((attr, label, direction, label.lower())
+                            for attr, label, direction in _TLS13_SECRETS)
+
+
 def _offers_early_data(tls: TlsHandshake) -> bool:
     ch = tls.client_hello
     return isinstance(ch, ClientHello) and isinstance(
@@ -674,21 +735,24 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
     missing: list[str] = []
     lines: list[int] = []
     lookup_entry = keylog.entry if keylog else None  # (KeyLog's truth is its length: test it once)
-    for attr, label, direction in _TLS13_SECRETS:
+    hash_length = params.hash_length  # (a property)
+    for attr, label, direction, step_name in _TLS13_SECRET_STEPS:
         entry = lookup_entry(label, cr) if lookup_entry is not None else None
         if entry is None:
             if attr != "client_early" or _offers_early_data(tls):
                 missing.append(label)
             continue
-        if len(entry.secret) != params.hash_length:
+        secret = entry.secret
+        if len(secret) != hash_length:
             missing.append(label)
             continue
-        secrets[label] = entry.secret
+        secrets[label] = secret
         lines.append(entry.line)
-        steps.append(_keylog_step(label.lower(), entry, "ClientHello.random"))
-        prot = RecordProtection.tls13(entry.secret, params, secret_name=label, direction=direction)
+        steps.append(_keylog_step(step_name, entry, "ClientHello.random"))
+        prot = RecordProtection.tls13(secret, params, secret_name=label, direction=direction)
         found[attr] = prot
-        steps.extend(_renamed(prot.trace, attr))
+        for s in prot.trace:  # (_renamed(prot.trace, attr), inline)
+            steps.append(_new_step(f"{attr} {s.name}", s.op, s.inputs, s.output))
     warnings: list[str] = []
     if not found:
         if keylog is None and rsa_keys:
@@ -702,9 +766,13 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
     source = None
     if lines:
         source = "key log line" + ("s " if len(lines) > 1 else " ") + ", ".join(map(str, sorted(lines)))
-    return ConnectionKeys(version=int(tls.version), params=params, source=source,
-                          secrets=secrets, missing=tuple(missing), trace=tuple(steps),
-                          warnings=tuple(warnings), **found)
+    # (ConnectionKeys(version=..., params=..., source=..., secrets=..., missing=...,
+    # trace=..., warnings=..., **found), its slots set directly: once per connection)
+    get = found.get
+    return _new_value(ConnectionKeys, _CONNECTION_KEYS_SLOTS, int(tls.version), params, source,
+                      None, None, None, secrets, None, None, get("client_early"),
+                      get("client_handshake"), get("server_handshake"), get("client_application"),
+                      get("server_application"), tuple(missing), tuple(steps), tuple(warnings))
 
 
 # ===========================================================================
@@ -715,17 +783,18 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
 class _Direction:
     """Mutable scratch while one direction's records are opened (private)."""
 
-    def __init__(self, tls: TlsHandshake, stream: RecordStream, direction: Direction) -> None:
+    def __init__(self, tls: TlsHandshake, stream: RecordStream, direction: Direction,
+                 context: HandshakeContext | None = None) -> None:
         self.tls = tls
         self.stream = stream
         self.direction = direction
-        self.context: HandshakeContext = tls.context
+        # (tls.context makes a new value each time: both directions can share one)
+        self.context: HandshakeContext = context if context is not None else tls.context
         self.reassembler = HandshakeReassembler(direction, stream.frames_for)
         self.records: list[DecryptedRecord] = []
         self.handshake: list[HandshakeEntry] = []
         self.alerts: list[AlertEntry] = []
-        self.app: list[bytes] = []
-        self.app_records = 0
+        self.app: list[bytes] = []  # the application_data records' contents
         self.warnings: list[str] = []
         self.trace: list[Step] = []
         self.failed_at: int | None = None  # position in the encrypted-records list
@@ -735,11 +804,15 @@ class _Direction:
         self.warnings.append(_warning(message, direction=self.direction, record=record,
                                       field=field, cls=cls))
 
-    def handshake_bytes(self, rec: Record, plaintext: Plaintext) -> list[HandshakeEntry]:
-        """Feed decrypted handshake content; return the messages it completes, decoded."""
-        offset = rec.fragment_offset + len(plaintext.explicit_nonce)
+    def handshake_bytes(self, rec: Record, content: bytes, explicit_nonce: int = 0) -> list[HandshakeEntry]:
+        """Feed decrypted handshake content; return the messages it completes, decoded.
+
+        *explicit_nonce*: the length of the record's explicit nonce / IV
+        (TLS 1.2), which the content follows in the stream.
+        """
+        offset = rec.fragment_offset + explicit_nonce
         out = []
-        for raw in self.reassembler.feed(plaintext.content, stream_offset=offset, record=rec.index):
+        for raw in self.reassembler.feed(content, stream_offset=offset, record=rec.index):
             out.append(self.entry(raw))
         self.handshake.extend(out)
         return out
@@ -756,8 +829,7 @@ class _Direction:
         return _new_handshake_entry(name, raw.msg_type, self.direction, raw.records, raw.span,
                                     message, True, raw.data, None)
 
-    def alert(self, rec: Record, plaintext: Plaintext) -> None:
-        content = plaintext.content
+    def alert(self, rec: Record, content: bytes) -> None:
         level = description = None
         if len(content) == 2:
             level = lookup(AlertLevel, content[0])
@@ -776,13 +848,11 @@ class _Direction:
         app = None
         if not undecrypted:
             data = b"".join(self.app)
-            app = ApplicationData(records=self.app_records, length=len(data),
-                                  sha256=hashlib.sha256(data).hexdigest(), data=data)
-        return DirectionDecryption(
-            direction=self.direction, records=tuple(self.records), handshake=tuple(self.handshake),
-            alerts=tuple(self.alerts), application_data=app, undecrypted=undecrypted,
-            trace=tuple(self.trace), warnings=tuple(self.warnings),
-        )
+            app = _new_value(ApplicationData, _APPLICATION_DATA_SLOTS, len(self.app), len(data),
+                             hashlib.sha256(data).hexdigest(), data)
+        return _new_value(DirectionDecryption, _DIRECTION_DECRYPTION_SLOTS, self.direction,
+                          tuple(self.records), tuple(self.handshake), tuple(self.alerts), app,
+                          undecrypted, tuple(self.trace), tuple(self.warnings))
 
 
 def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionKeys,
@@ -821,7 +891,7 @@ def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionK
     return state.result(encrypted)
 
 
-def _open(state: _Direction, prot: RecordProtection, rec: Record, seq: int) -> Plaintext:
+def _open(prot: RecordProtection, rec: Record, seq: int) -> Plaintext:
     return prot.decrypt(int(rec.content_type), int(rec.legacy_version), rec.fragment, seq,
                         record=rec.index)
 
@@ -849,7 +919,7 @@ def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
             state.failed_at = position
             return
         try:
-            plaintext = _open(state, prot, rec, seq)
+            plaintext = _open(prot, rec, seq)
         except DecryptionError as exc:
             state.warnings.append(str(exc.with_context(frame=rec.span.frames[0] if rec.span.frames else None)))
             state.failed_at = position
@@ -861,11 +931,10 @@ def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
         ctype = plaintext.content_type
         if ctype == ContentType.application_data:
             state.app.append(plaintext.content)
-            state.app_records += 1
         elif ctype == ContentType.handshake:
-            state.handshake_bytes(rec, plaintext)
+            state.handshake_bytes(rec, plaintext.content, len(plaintext.explicit_nonce))
         elif ctype == ContentType.alert:
-            state.alert(rec, plaintext)
+            state.alert(rec, plaintext.content)
         elif ctype == ContentType.change_cipher_spec:
             if position + 1 >= len(encrypted):
                 return
@@ -920,53 +989,67 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
     app_secret = keys.secrets.get(_EPOCH_LABELS[("application", direction)])
     generation = 0
     seq = 0
+    records = state.stream.records
+    opened_records = state.records
+    app = state.app
     for position, index in enumerate(encrypted):
-        rec = state.stream.records[index]
+        rec = records[index]
         if prot is None:
             label = _EPOCH_LABELS[(epoch, direction)]
             state.warn(f"no key for the {epoch} traffic: the key log has no {label} for "
                        f"client_random {state.tls.client_random.hex()}", rec, field=label)
             state.failed_at = position
             return
-        try:
-            plaintext = _open(state, prot, rec, seq)
-        except DecryptionError as exc:
-            handshake_prot = protections["handshake"]
-            if epoch == "early" and handshake_prot is not None:
-                # Early data ended (or was rejected, RFC 8446 §4.2.10): try the
-                # handshake keys from seq 0.
-                try:
-                    plaintext = _open(state, handshake_prot, rec, 0)
-                except DecryptionError:
-                    pass
-                else:
-                    epoch, prot, seq = "handshake", handshake_prot, 0
-                    exc = None  # type: ignore[assignment]
-            if exc is not None:
-                if (client and epoch == "handshake" and not state.records
-                        and protections["early"] is None and _offers_early_data(state.tls)):
-                    # Most likely 0-RTT data, which needs a secret we do not have.
-                    label = keylog_mod.CLIENT_EARLY_TRAFFIC_SECRET
-                    state.warn(f"no key for 0-RTT early data: the key log has no {label} for "
-                               f"client_random {state.tls.client_random.hex()}", rec, field=label)
-                else:
-                    state.warnings.append(str(exc.with_context(
-                        frame=rec.span.frames[0] if rec.span.frames else None)))
-                state.failed_at = position
-                return
-        epoch_name = epoch if generation == 0 else f"{epoch} {generation}"
-        state.records.append(_new_decrypted_record(index, epoch_name, prot.secret_name,
-                                                   plaintext, rec.span.frames))
+        # Fast path (about fifteen records per connection): the inner type and
+        # content alone (RecordProtection.open_tls13, equal to what _open's
+        # Plaintext holds); the record's Plaintext is worked out from the same
+        # key, record and seq only if something reads it.  Whatever does not
+        # open cleanly takes the general route below, with its located errors.
+        opened = prot.open_tls13(rec.content_type, rec.legacy_version, rec.fragment, seq)
+        if opened is not None:
+            ctype, content = opened
+            opened_records.append(_lazy_decrypted_record(
+                index, epoch if generation == 0 else f"{epoch} {generation}", prot.secret_name,
+                (prot, rec, seq), rec.span.frames))
+        else:
+            try:
+                plaintext = _open(prot, rec, seq)
+            except DecryptionError as exc:
+                handshake_prot = protections["handshake"]
+                if epoch == "early" and handshake_prot is not None:
+                    # Early data ended (or was rejected, RFC 8446 §4.2.10): try the
+                    # handshake keys from seq 0.
+                    try:
+                        plaintext = _open(handshake_prot, rec, 0)
+                    except DecryptionError:
+                        pass
+                    else:
+                        epoch, prot, seq = "handshake", handshake_prot, 0
+                        exc = None  # type: ignore[assignment]
+                if exc is not None:
+                    if (client and epoch == "handshake" and not state.records
+                            and protections["early"] is None and _offers_early_data(state.tls)):
+                        # Most likely 0-RTT data, which needs a secret we do not have.
+                        label = keylog_mod.CLIENT_EARLY_TRAFFIC_SECRET
+                        state.warn(f"no key for 0-RTT early data: the key log has no {label} for "
+                                   f"client_random {state.tls.client_random.hex()}", rec, field=label)
+                    else:
+                        state.warnings.append(str(exc.with_context(
+                            frame=rec.span.frames[0] if rec.span.frames else None)))
+                    state.failed_at = position
+                    return
+            ctype, content = plaintext.content_type, plaintext.content
+            opened_records.append(_new_decrypted_record(
+                index, epoch if generation == 0 else f"{epoch} {generation}", prot.secret_name,
+                plaintext, rec.span.frames))
         seq += 1
-        ctype = plaintext.content_type
         switch: str | None = None
         if ctype == _APPLICATION_DATA:
-            state.app.append(plaintext.content)
-            state.app_records += 1
+            app.append(content)
         elif ctype == _ALERT:
-            state.alert(rec, plaintext)
+            state.alert(rec, content)
         elif ctype == _HANDSHAKE:
-            for entry in state.handshake_bytes(rec, plaintext):
+            for entry in state.handshake_bytes(rec, content):
                 if epoch == "early" and entry.name == "EndOfEarlyData":
                     switch = "handshake"
                 elif epoch == "handshake" and entry.name == "Finished":
@@ -1022,7 +1105,8 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
         keys: from :func:`connection_keys`.
         keylog, rsa_keys: the key material, for renegotiated handshakes.
     """
-    states = {d: _Direction(tls, streams[d], d) for d in _DIRECTIONS}
+    context = tls.context
+    states = {d: _Direction(tls, streams[d], d, context) for d in _DIRECTIONS}
     encrypted = {d: tls.encrypted_records(d) for d in _DIRECTIONS}
     renegotiations: list[ConnectionKeys] = []
     live = [d for d in _DIRECTIONS if encrypted[d]]
@@ -1065,14 +1149,16 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
         warnings.extend(result.warnings)
         if not result.records:
             continue
-        # Keep the entries of records that stayed encrypted (after a failure).
-        left = set(result.undecrypted)
-        kept = tuple(e for e in tls.messages(direction)
-                     if e.encrypted and e.message is None and e.records
-                     and e.records[0] in left)
+        kept: tuple[HandshakeEntry, ...] = ()
+        if result.undecrypted:
+            # Keep the entries of records that stayed encrypted (after a failure).
+            left = set(result.undecrypted)
+            kept = tuple(e for e in tls.messages(direction)
+                         if e.encrypted and e.message is None and e.records
+                         and e.records[0] in left)
         view = view.with_decrypted(direction, result.handshake + kept)
-    return Decryption(keys=keys, directions=directions, tls=view,
-                      renegotiations=tuple(renegotiations), warnings=tuple(warnings))
+    return _new_value(Decryption, _DECRYPTION_SLOTS, keys, directions, view,
+                      tuple(renegotiations), tuple(warnings))
 
 
 def _renegotiated_keys(tls: TlsHandshake, states: Mapping[Direction, _Direction],
