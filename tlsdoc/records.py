@@ -227,12 +227,9 @@ def slot_builder(cls: type) -> type:
     *cls*'s layout does not allow the ``__class__`` change (e.g. a base
     class with slots of its own, a ``__dict__``).
     """
-    if "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__ or any(
-        base.__dict__.get("__slots__") != () or "__setattr__" in base.__dict__ for base in cls.__mro__[1:-1]
-    ):
-        raise TypeError(f"{cls.__name__}: not a slots class over object and slot-less mixins")
-    # (the mixins are the builder's bases too: the same layout)
-    builder = type(f"_{cls.__name__}Builder", cls.__bases__, {"__slots__": cls.__dict__["__slots__"]})
+    if cls.__bases__ != (object,) or "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__:
+        raise TypeError(f"{cls.__name__}: not a slots class directly over object")
+    builder = type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__dict__["__slots__"]})
     trial = builder()
     trial.__class__ = cls  # TypeError here if the layouts differ
     return builder
