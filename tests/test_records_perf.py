@@ -1,7 +1,7 @@
 """The record layer's fast paths give what the general code gives.
 
-``parse_records`` reads a :class:`tlsdoc.tcp.Stream`'s chunk table directly
-instead of calling ``frames_for`` per record, and builds its values through
+``parse_records`` reads a :class:`tlsdoc.tcp.Stream`'s chunk table
+(``Stream.chunk_table``) instead of calling ``frames_for`` per record, and builds its values through
 slot builders instead of the dataclass constructors.  Both are checked here
 against a plain reference parser written with the constructors and
 ``frames_for`` only, over real captures and over random streams, cut into
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tlsdoc import capture, tcp
-from tlsdoc.records import _chunk_table, HEADER_LENGTH, RECORD_CONTENT_TYPES, MAX_FRAGMENT_LENGTH, Record, parse_records, slot_builder
+from tlsdoc.records import HEADER_LENGTH, RECORD_CONTENT_TYPES, MAX_FRAGMENT_LENGTH, Record, parse_records, slot_builder
 from tlsdoc.registry import ContentType, ProtocolVersion, lookup
 from tlsdoc.wire import Direction, Span
 
@@ -50,9 +50,9 @@ def reference_records(data: bytes, direction, frames_for) -> list[Record]:
 
 
 def check_same(stream: tcp.Stream, reference: bool = True) -> None:
-    got = parse_records(stream.data, stream.direction, stream.frames_for)
-    # a wrapper is not the Stream's method: the general path (frames_for per record)
-    general = parse_records(stream.data, stream.direction, lambda s, e: stream.frames_for(s, e))
+    got = parse_records(stream.data, stream.direction, stream.frames_for, stream.chunk_table())
+    # without the table: the general path (frames_for per record)
+    general = parse_records(stream.data, stream.direction, stream.frames_for)
     expected = reference_records(stream.data, stream.direction, stream.frames_for)
     assert got == general
     if reference:  # (on a table that is not sorted, frames_for's answers need not nest)
@@ -111,7 +111,7 @@ def chunked_streams(draw):
 @settings(max_examples=400, deadline=None)
 @given(chunked_streams())
 def test_random_chunk_tables_give_the_records_of_the_general_path(stream):
-    assert _chunk_table(stream.frames_for, len(stream.data)) is not None  # the fast path is taken
+    assert stream.chunk_table() is not None  # the fast path is taken
     check_same(stream)
 
 
@@ -122,6 +122,7 @@ def test_a_table_that_does_not_tile_the_data_is_not_walked():
         stream = tcp.Stream(direction=C2S, isn=None, base_seq=0, data=data, gaps=(), fin_frame=None,
                             first_time_ns=None, end_time_ns=None, _starts=array("q", starts),
                             _ends=array("q", ends), _frames=array("q", [3, 1, 2][: len(starts)]))
+        assert stream.chunk_table() is None
         check_same(stream, reference=False)
 
 

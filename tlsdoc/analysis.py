@@ -393,7 +393,7 @@ def _analyse_connection(conn: tcp.Connection, name: str,
     streams: dict[Direction, records.RecordStream] = {}
     for direction in _DIRECTIONS:
         stream = conn.stream(direction)
-        result = records.parse_records(stream.data, direction, stream.frames_for)
+        result = records.parse_records(stream.data, direction, stream.frames_for, stream.chunk_table())
         if result.warnings:
             local.extend(f"{name}: {w}" for w in result.warnings)
         streams[direction] = result

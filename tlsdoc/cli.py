@@ -359,7 +359,7 @@ class _Parallel:
         statuses = tuple(str(k.status) for k in c.checks) if self.verify else ()
         failed = sum(1 for k in c.checks if k.failed) if self.verify else 0
         if self.mode == "json":
-            rendered = json.dumps(jsondoc.connection_dict(c, checks=self.verify), ensure_ascii=False)
+            rendered = jsondoc.connection_json(c, checks=self.verify)
         else:
             make = {"decrypt": text.decrypt_lines, "verify": text.check_lines}.get(self.mode, text.connection_lines)
             rendered = "\n".join(make(c))

@@ -39,7 +39,6 @@ than :mod:`tlsdoc.errors`, :mod:`tlsdoc.registry` and :mod:`tlsdoc.wire`.
 from __future__ import annotations
 
 import struct
-from operator import le as _le
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -239,38 +238,6 @@ _SpanBuilder = slot_builder(Span)
 _RecordBuilder = slot_builder(Record)
 
 
-def _chunk_table(frames_for: FramesFor, size: int) -> tuple | None:
-    """``(ends, frames)`` of the stream chunks behind *frames_for*, when it can be read directly.
-
-    :meth:`tlsdoc.tcp.Stream.frames_for` bisects a chunk table: chunk ``k``
-    is stream bytes ``[starts[k], ends[k])``, first carried by frame
-    ``frames[k]``.  A Stream's chunks tile its data (``starts[0] == 0``,
-    each chunk starting where the previous one ends, the last ending at
-    ``len(data)``); then ``frames_for(start, end)`` for a range inside one
-    chunk ``k`` is ``(frames[k],)``, and since records come in stream order,
-    ``k`` is found by walking the table forward instead of bisecting it per
-    record (a third of the record layer's time).  Returns None, and the
-    records ask *frames_for* itself, for anything else (another callable, a
-    table that does not tile ``[0, size)``).  tests/test_records_perf.py
-    pins the two ways to the same spans.
-    """
-    owner = getattr(frames_for, "__self__", None)
-    func = getattr(frames_for, "__func__", None)
-    if owner is None or func is None or func.__qualname__ != "Stream.frames_for" \
-            or func.__module__ != "tlsdoc.tcp" or getattr(type(owner), "frames_for", None) is not func:
-        return None
-    starts = getattr(owner, "_starts", None)
-    ends = getattr(owner, "_ends", None)
-    frames = getattr(owner, "_frames", None)
-    if starts is None or ends is None or frames is None or not (len(starts) == len(ends) == len(frames)):
-        return None
-    if not starts or starts[0] != 0 or ends[-1] != size or starts[1:] != ends[:-1]:
-        return None
-    if not all(map(_le, starts, ends)):  # (with the tiling: ends never decrease, as bisect needs)
-        return None
-    return ends, frames
-
-
 # type u8, legacy_record_version u16, length u16
 _HEADER = struct.Struct(">BHH")
 # lookup(ContentType / ProtocolVersion, value) as plain dict gets, for the loop
@@ -329,6 +296,7 @@ def parse_records(
     data: bytes,
     direction: Direction,
     frames_for: FramesFor | None = None,
+    chunks: tuple | None = None,
 ) -> RecordStream:
     """Cut one direction's stream into TLS records, RFC 8446 §5.1 (RFC 5246 §6.2).
 
@@ -340,6 +308,11 @@ def parse_records(
         data: the direction's reassembled TCP payload, from offset 0.
         direction: which way *data* travels.
         frames_for: maps a stream range to frame numbers for the spans.
+        chunks: the chunk table behind *frames_for*, when it has one that
+            tiles *data* (:meth:`tlsdoc.tcp.Stream.chunk_table`): the frames
+            of a record inside one chunk are then read off the table, walked
+            forward as the records advance, instead of asking *frames_for*
+            (a bisect) twice per record.  The spans are the same either way.
 
     Returns:
         The records and, if the stream does not end on a record boundary,
@@ -387,7 +360,8 @@ def parse_records(
     known_types = RECORD_CONTENT_TYPES
     span_builder = _SpanBuilder
     record_builder = _RecordBuilder
-    chunks = _chunk_table(frames_for, size)
+    if chunks is not None and (not chunks[0] or chunks[0][-1] != size):
+        chunks = None  # not a table of this data
     if chunks is not None:
         chunk_ends, chunk_frames = chunks
     chunk = 0  # the chunk holding byte pos (chunks[ends] are walked forward, as records are)
@@ -407,7 +381,7 @@ def parse_records(
                 head_end = pos + HEADER_LENGTH
                 if chunks is not None:
                     # frames_for(pos, end) and frames_for(pos, head_end) read
-                    # off the chunk table directly (see _chunk_table): when
+                    # off the chunk table directly (see chunks above): when
                     # the chunk holding pos reaches end, it alone carried the
                     # record (header included); else it carried the header
                     # if it reaches head_end, and frames_for says the rest.

@@ -54,6 +54,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from operator import le
 from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -155,6 +156,21 @@ class Stream:
         if j == i + 1:  # inside one chunk: the common case, asked for every span
             return (frames[i],)
         return tuple(sorted(set(frames[i:j])))
+
+    def chunk_table(self) -> tuple[array, array] | None:
+        """``(ends, frames)`` when the chunks tile ``data`` exactly; otherwise ``None``.
+
+        Chunk *k* is then ``data[ends[k - 1]:ends[k]]`` (from 0 for the
+        first), first carried by frame ``frames[k]``, so :meth:`frames_for`
+        of a range inside chunk *k* is ``(frames[k],)``.  A reader going
+        through ``data`` in order (the record layer) can walk the table
+        forward instead of bisecting it for every range.
+        """
+        starts, ends, frames = self._starts, self._ends, self._frames
+        if (not starts or starts[0] != 0 or ends[-1] != len(self.data) or len(frames) != len(starts)
+                or starts[1:] != ends[:-1] or not all(map(le, starts, ends))):
+            return None
+        return ends, frames
 
     @property
     def frames(self) -> tuple[int, ...]:
