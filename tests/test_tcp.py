@@ -495,3 +495,24 @@ def test_arbitrary_segments_never_crash(data):
     for c in conns:
         for stream in (c.client_stream, c.server_stream):
             assert stream.frames_for(0, len(stream.data)) == stream.frames or not stream.data
+
+
+def _bare(frame, seq, payload, *, src=_ENDS[0], dst=_ENDS[1], t=None, flags=0x18):
+    return Segment(frame, t, src[0], dst[0], src[1], dst[1], seq, 0, flags, 0, (), payload,
+                   len(payload), False, 4)
+
+
+@pytest.mark.parametrize("first", [0, 5, 2**31 - 3, 2**32 - 10, 2**32 - 1])
+def test_raw_sequence_numbers_without_a_syn(first):
+    # Without a SYN, the unwrapped numbers count from the first seq seen
+    # (see _Half.raw0); what is reported must still be the raw numbers.
+    # The later segment goes back across the start (and, for the high
+    # values, across 2**32), then a differing copy overlaps it.
+    back = (first - 4) % 2**32
+    segs = [_bare(1, first, b"abcdef"), _bare(2, back, b"0123"), _bare(3, back, b"XY23")]
+    warnings: list[str] = []
+    (conn,) = reassemble(segs, warn=warnings.append, name="t")
+    stream = conn.stream(Direction.CLIENT_TO_SERVER) if conn.client == _ENDS[0] else conn.stream(Direction.SERVER_TO_CLIENT)
+    assert stream.base_seq == back and stream.data == b"0123abcdef" and stream.seq_at(4) == first
+    assert stream.frames_for(0, 4) == (2,) and stream.frames_for(4, 10) == (1,)
+    assert any(f"bytes at seq {back}–{(back + 4) % 2**32} differ" in w for w in warnings), warnings

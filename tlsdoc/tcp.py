@@ -334,7 +334,7 @@ class _Half:
     """One direction while the connection is open."""
 
     __slots__ = (
-        "direction", "isn", "syn_frame", "ref", "ref_u", "starts", "ends", "frames",
+        "direction", "isn", "syn_frame", "ref", "ref_u", "raw0", "starts", "ends", "frames",
         "datas", "max_end", "fin_u", "fin_next_raw", "fin_frame", "fin_acked",
         "first_time", "end_time", "differ",
     )
@@ -345,6 +345,12 @@ class _Half:
         self.syn_frame: int | None = None
         self.ref: int | None = None  # raw seq of the unwrapping reference
         self.ref_u = 0  # its unwrapped value
+        # The raw seq whose unwrapped value is 0: the first one unwrapped.
+        # Unwrapped values count from it (not from raw 0) so that with a SYN
+        # they are the stream offsets themselves, which finalise() then need
+        # not convert, and they stay small ints.  An unwrapped value u is raw
+        # seq (u + raw0) & _MASK; before the first unwrap, u is the raw seq.
+        self.raw0 = 0
         self.starts: list[int] = []  # sorted, non-overlapping chunks
         self.ends: list[int] = []
         self.frames: list[int] = []
@@ -362,8 +368,8 @@ class _Half:
         """Map a raw 32-bit number to an unbounded one near the highest seen."""
         ref = self.ref
         if ref is None:
-            self.ref, self.ref_u = seq, seq
-            return seq
+            self.ref, self.ref_u, self.raw0 = seq, 0, seq
+            return 0
         d = (seq - ref) & _MASK
         if d >= _HALF:
             return self.ref_u + d - _MOD
@@ -491,7 +497,7 @@ class _Half:
             )
         if cut < len(starts):
             starts, ends, frames, datas = starts[:cut], ends[:cut], frames[:cut], datas[:cut]
-        if base:  # offsets relative to the stream start
+        if base:  # offsets relative to the stream start (already, with a SYN: see raw0)
             starts = [v - base for v in starts]
             ends = [v - base for v in ends]
         return _new(
@@ -500,7 +506,7 @@ class _Half:
             (
                 self.direction,
                 self.isn,
-                None if base is None else base & _MASK,
+                None if base is None else (base + self.raw0) & _MASK,
                 b"".join(datas),
                 tuple(gaps),
                 self.fin_frame,
@@ -648,6 +654,13 @@ class Reassembler:
         """Add one segment; return the connections it completed (often none:
         then an empty tuple)."""
         frame, t, src, dst, sport, dport, seq, ack, flags, _win, _opts, payload, n, _cut, _ipv = seg
+        if self._closed and t is not None and t >= self._next_evict:
+            # _feed's tombstone sweep, for every segment: a swept tombstone
+            # can tell (a later segment without a time, or with an earlier
+            # one, would still find an unswept one), so the paths below must
+            # sweep when _feed would.
+            self._next_evict = t + 1_000_000_000
+            self._evict(t)
         entry = self._open.get((src, sport, dst, dport))
         if entry is not None and not flags & (_SYN | _FIN | _RST):
             # The hot path: data or an ACK on an open connection.  It is
@@ -667,7 +680,8 @@ class Reassembler:
             if n:
                 ref = me.ref  # s = me.unwrap(seq), inlined
                 if ref is None:
-                    me.ref = me.ref_u = s = seq
+                    me.ref = me.raw0 = seq
+                    me.ref_u = s = 0
                 else:
                     d = (seq - ref) & _MASK
                     if d >= _HALF:
@@ -701,12 +715,8 @@ class Reassembler:
             return ()  # the common case: no list made
         if entry is not None and not flags & (_SYN | _RST):
             # A FIN on an open connection (two per connection, most with
-            # data): _feed() and _segment() for that case, inlined as above,
-            # with _feed's tombstone sweep.  tests/test_read_perf.py checks
-            # that it agrees with _feed.
-            if self._closed and t is not None and t >= self._next_evict:
-                self._next_evict = t + 1_000_000_000
-                self._evict(t)
+            # data): _feed() and _segment() for that case, inlined as above.
+            # tests/test_read_perf.py checks that it agrees with _feed.
             conn, to_server = entry
             conn.frames.append(frame)
             if conn.first_time is None:
@@ -969,7 +979,7 @@ class Reassembler:
             base = half.unwrap_peek(half.isn) + 1
             where = f"offset {lo - base}–{hi - base}"
         else:
-            where = f"seq {lo & _MASK}–{hi & _MASK}"
+            where = f"seq {(lo + half.raw0) & _MASK}–{(hi + half.raw0) & _MASK}"
         more = " (further differences are not reported)" if half.differ == 3 else ""
         self._warn(
             f"{self._prefix}frame {frame}: {conn.label} ({half.direction}): bytes at {where} "
