@@ -26,8 +26,8 @@ from synth import (
     synth_connection,
     write_capture,
 )
-from tlsdoc.capture import Segment, read_segments
-from tlsdoc.tcp import Connection, Gap, Reassembler, reassemble
+from tlsdoc.capture import Segment, TcpOption, TcpOptionKind, read_segments
+from tlsdoc.tcp import Connection, Gap, Reassembler, _hs_packet, reassemble
 from tlsdoc.wire import Direction
 
 C_MSGS = [b"GET / HTTP/1.1\r\nHost: www.example.com\r\n\r\n" * 7, b"second request " * 40]
@@ -516,3 +516,25 @@ def test_raw_sequence_numbers_without_a_syn(first):
     assert stream.base_seq == back and stream.data == b"0123abcdef" and stream.seq_at(4) == first
     assert stream.frames_for(0, 4) == (2,) and stream.frames_for(4, 10) == (1,)
     assert any(f"bytes at seq {back}–{(back + 4) % 2**32} differ" in w for w in warnings), warnings
+
+
+_OPTION = st.one_of(
+    st.builds(TcpOption, st.sampled_from(list(TcpOptionKind)), st.one_of(st.none(), st.integers(0, 65535),
+                                                                          st.tuples(st.integers(), st.integers()))),
+    st.builds(TcpOption, st.integers(0, 255), st.one_of(st.none(), st.binary(max_size=4))),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_OPTION, max_size=8))
+def test_handshake_packet_options_are_those_of_the_options_dict(options):
+    # _hs_packet picks mss, window scale, SACK-permitted and timestamps out
+    # with a loop, instead of dict(options) (whose enum keys are slow to
+    # hash): the same picks, the last of a kind winning.
+    seg = _bare(1, 7, b"", flags=0x02)._replace(options=tuple(options))
+    p = _hs_packet(seg, 7, None)
+    d = dict(options)
+    assert (p.mss, p.window_scale, p.sack_permitted, p.timestamps) == (
+        d.get(TcpOptionKind.MSS), d.get(TcpOptionKind.WINDOW_SCALE), TcpOptionKind.SACK_PERMITTED in d,
+        d.get(TcpOptionKind.TIMESTAMPS))
+    assert p.options == seg.options
