@@ -117,7 +117,12 @@ def check_against_lines(log: kl.KeyLog, lines) -> None:
             firsts.setdefault(log._lines.labels[label_id], (number, secret))
         assert log._lines._firsts(key) == firsts
         assert log.secrets_for(key) == {lb: e.secret for (lb, k), e in first.items() if k == key}
+        # the one-lookup form session uses for TLS 1.3: what entry() gives, every label at once
+        assert log.first_lines(key) == {lb: (e.line, e.secret)
+                                         for (lb, k), e in first.items() if k == key}
+        assert log.first_lines(bytearray(key)) == log.first_lines(key)
     assert log.entry(LABELS[0], bytes(32)) is None
+    assert log.first_lines(bytes(32)) == {}
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -404,3 +404,39 @@ def test_rsa_premaster_other_failures(rsa_key):
         ks.rsa_premaster(bytes(256), ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(KeyMaterialError):  # ciphertext above the modulus
         ks.rsa_premaster(b"\xff" * 256, rsa_key)
+
+
+# -- _traffic_keys' fast path (the parts that do not depend on the secret, kept) -------------
+
+
+@pytest.mark.parametrize("hash,key_len,iv_len", [("sha256", 16, 12), ("sha384", 32, 12),
+                                                 ("sha256", 32, 12), ("sha256", 16, 8)])
+def test_traffic_keys_fast_path_is_the_general_one(monkeypatch, hash, key_len, iv_len):
+    import random
+
+    monkeypatch.setattr(ks, "_TRAFFIC_PARTS", {})
+    rng = random.Random(f"{hash}{key_len}{iv_len}")
+    for n in range(20):  # the first call fills the cache, the others use it
+        secret = rng.randbytes(rng.choice((32, 48, 20)))
+        key, key_step = ks._expand_label(secret, "key", b"", key_len, hash, "write_key")
+        iv, iv_step = ks._expand_label(secret, "iv", b"", iv_len, hash, "write_iv")
+        assert ks._traffic_keys(secret, hash, key_len, iv_len) == (key, iv, (key_step, iv_step))
+        assert ks.traffic_keys(secret, hash, key_len, iv_len) == ks.TrafficKeys(
+            key=key, iv=iv, trace=(key_step, iv_step))
+        assert (hash, key_len, iv_len) in ks._TRAFFIC_PARTS
+
+
+def test_traffic_keys_fast_path_errors_are_the_general_ones(monkeypatch):
+    monkeypatch.setattr(ks, "_TRAFFIC_PARTS", {})
+    for args in (("sha256", 0, 12), ("sha256", 16, 0), ("sha256", 16 * 255 * 32, 12), ("md4", 16, 12)):
+        for _ in range(2):  # nothing is kept from a call that failed
+            with pytest.raises(Exception) as general:
+                ks._expand_label(b"s" * 32, "key", b"", args[1], args[0], "write_key")
+                ks._expand_label(b"s" * 32, "iv", b"", args[2], args[0], "write_iv")
+            with pytest.raises(type(general.value)) as fast:
+                ks._traffic_keys(b"s" * 32, *args)
+            assert str(fast.value) == str(general.value)
+    assert ks._TRAFFIC_PARTS == {}
+    ks._traffic_keys(b"s" * 32, "sha256", 16, 12)
+    with pytest.raises(TypeError):  # a secret that is not bytes, cache or not
+        ks._traffic_keys("not bytes", "sha256", 16, 12)

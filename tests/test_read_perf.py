@@ -343,3 +343,19 @@ def test_feed_hot_path_on_damaged_connections(isn, mss, seed, how):
     for packets in (pk, mixed):
         segs = list(read_segments(io.BytesIO(capture_bytes(packets)), name="t", warn=lambda m: None))
         check_feed(segs)
+
+
+def test_feed_sweeps_tombstones_when_the_general_form_does():
+    # Found by hypothesis: feed's hot path once skipped _feed's tombstone
+    # sweep, and a swept tombstone can tell: here frame 3 (on another open
+    # connection, 120 s after the RST) sweeps the RST's tombstone, so frame 4
+    # (no time, so never "expired" at lookup) starts a new connection
+    # instead of being ignored as a straggler.
+    def seg(frame, t, dst, flags):
+        return capture.Segment(frame, t, "192.0.2.10", dst, 50514, 443, 0, 0, flags, 0, (), b"", 0,
+                               False, 4)
+    segs = [seg(1, None, "192.0.2.11", 0), seg(2, 0, "203.0.113.80", 4),
+            seg(3, 120_000_000_001, "192.0.2.11", 0), seg(4, None, "203.0.113.80", 0)]
+    check_feed(segs)
+    out, _ = _reassembled(segs, False)
+    assert [c[1] for c in out[-1]] == [0, 2]  # frame 4's connection is a new one

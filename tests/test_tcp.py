@@ -26,8 +26,8 @@ from synth import (
     synth_connection,
     write_capture,
 )
-from tlsdoc.capture import Segment, read_segments
-from tlsdoc.tcp import Connection, Gap, Reassembler, reassemble
+from tlsdoc.capture import Segment, TcpOption, TcpOptionKind, read_segments
+from tlsdoc.tcp import Connection, Gap, Reassembler, _hs_packet, reassemble
 from tlsdoc.wire import Direction
 
 C_MSGS = [b"GET / HTTP/1.1\r\nHost: www.example.com\r\n\r\n" * 7, b"second request " * 40]
@@ -495,3 +495,46 @@ def test_arbitrary_segments_never_crash(data):
     for c in conns:
         for stream in (c.client_stream, c.server_stream):
             assert stream.frames_for(0, len(stream.data)) == stream.frames or not stream.data
+
+
+def _bare(frame, seq, payload, *, src=_ENDS[0], dst=_ENDS[1], t=None, flags=0x18):
+    return Segment(frame, t, src[0], dst[0], src[1], dst[1], seq, 0, flags, 0, (), payload,
+                   len(payload), False, 4)
+
+
+@pytest.mark.parametrize("first", [0, 5, 2**31 - 3, 2**32 - 10, 2**32 - 1])
+def test_raw_sequence_numbers_without_a_syn(first):
+    # Without a SYN, the unwrapped numbers count from the first seq seen
+    # (see _Half.raw0); what is reported must still be the raw numbers.
+    # The later segment goes back across the start (and, for the high
+    # values, across 2**32), then a differing copy overlaps it.
+    back = (first - 4) % 2**32
+    segs = [_bare(1, first, b"abcdef"), _bare(2, back, b"0123"), _bare(3, back, b"XY23")]
+    warnings: list[str] = []
+    (conn,) = reassemble(segs, warn=warnings.append, name="t")
+    stream = conn.stream(Direction.CLIENT_TO_SERVER) if conn.client == _ENDS[0] else conn.stream(Direction.SERVER_TO_CLIENT)
+    assert stream.base_seq == back and stream.data == b"0123abcdef" and stream.seq_at(4) == first
+    assert stream.frames_for(0, 4) == (2,) and stream.frames_for(4, 10) == (1,)
+    assert any(f"bytes at seq {back}–{(back + 4) % 2**32} differ" in w for w in warnings), warnings
+
+
+_OPTION = st.one_of(
+    st.builds(TcpOption, st.sampled_from(list(TcpOptionKind)), st.one_of(st.none(), st.integers(0, 65535),
+                                                                          st.tuples(st.integers(), st.integers()))),
+    st.builds(TcpOption, st.integers(0, 255), st.one_of(st.none(), st.binary(max_size=4))),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_OPTION, max_size=8))
+def test_handshake_packet_options_are_those_of_the_options_dict(options):
+    # _hs_packet picks mss, window scale, SACK-permitted and timestamps out
+    # with a loop, instead of dict(options) (whose enum keys are slow to
+    # hash): the same picks, the last of a kind winning.
+    seg = _bare(1, 7, b"", flags=0x02)._replace(options=tuple(options))
+    p = _hs_packet(seg, 7, None)
+    d = dict(options)
+    assert (p.mss, p.window_scale, p.sack_permitted, p.timestamps) == (
+        d.get(TcpOptionKind.MSS), d.get(TcpOptionKind.WINDOW_SCALE), TcpOptionKind.SACK_PERMITTED in d,
+        d.get(TcpOptionKind.TIMESTAMPS))
+    assert p.options == seg.options

@@ -525,6 +525,18 @@ class KeyLog:
         """The entry for (*label*, *key*), with its line number, or None."""
         return self._lines.first(label, bytes(key))
 
+    def first_lines(self, key: bytes) -> dict[str, tuple[int, bytes]]:
+        """label -> (line, secret) of the first line of each label for *key*, in one lookup.
+
+        ``{label: (e.line, e.secret)}`` for every label whose
+        :meth:`entry` (*label*, *key*) is an entry ``e``; a new dict each
+        call (the caller may keep or change it).  A TLS 1.3 connection
+        wants five labels of one client random: this reads its lines once
+        and makes no :class:`KeyLogEntry` (``test_keylog_perf`` checks it
+        against :meth:`entry`).
+        """
+        return self._lines._firsts(bytes(key))
+
     def secret(self, label: str, client_random: bytes) -> bytes | None:
         """The secret logged under *label* for the connection *client_random*.
 

@@ -760,9 +760,29 @@ def _traffic_keys(secret: bytes, hash: str, key_len: int,
     Four times per TLS 1.3 connection (RecordProtection.tls13 unpacks them
     at once): two HKDF-Expand-Label steps, as hkdf_expand_label makes them.
     """
-    key, key_step = _expand_label(secret, "key", b"", key_len, hash, "write_key")
-    iv, iv_step = _expand_label(secret, "iv", b"", iv_len, hash, "write_iv")
-    return key, iv, (key_step, iv_step)
+    parts = _TRAFFIC_PARTS.get((hash, key_len, iv_len))
+    if parts is None:  # the general route, which also checks the lengths and the hash
+        key, key_step = _expand_label(secret, "key", b"", key_len, hash, "write_key")
+        iv, iv_step = _expand_label(secret, "iv", b"", iv_len, hash, "write_iv")
+        if len(_TRAFFIC_PARTS) < _STATIC_LABELS_MAX:
+            _TRAFFIC_PARTS[(hash, key_len, iv_len)] = (
+                _algorithm(hash), key_step.op, key_step.inputs[1:], iv_step.op, iv_step.inputs[1:])
+        return key, iv, (key_step, iv_step)
+    # Four times per TLS 1.3 connection: the same HKDF-Expand calls and steps
+    # as the two _expand_label calls above, with what does not depend on the
+    # secret (algorithm, op, the label/context/HkdfLabel inputs) kept from
+    # the first call for these lengths (test_keyschedule checks both agree).
+    algorithm, key_op, key_inputs, iv_op, iv_inputs = parts
+    key = HKDFExpand(algorithm, key_len, key_inputs[2][1]).derive(secret)  # (HkdfLabel)
+    iv = HKDFExpand(algorithm, iv_len, iv_inputs[2][1]).derive(secret)
+    first = (("secret", secret),)
+    return key, iv, (_new_step("write_key", key_op, first + key_inputs, key),
+                     _new_step("write_iv", iv_op, first + iv_inputs, iv))
+
+
+# hash, key length, IV length -> (algorithm, key step op, key step inputs after
+# the secret, IV step op, IV step inputs after the secret), for _traffic_keys
+_TRAFFIC_PARTS: dict[tuple[str, int, int], tuple] = {}
 
 
 def tls13_finished_key(base_key: bytes, hash: str = "sha256") -> Derivation:

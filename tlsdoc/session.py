@@ -196,6 +196,20 @@ class ConnectionKeys:
     trace: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
 
+    def __getattr__(self, name: str):
+        # Python calls this only when the normal lookup fails, that is for an
+        # unset slot: ``trace`` of TLS 1.3 keys from _tls13_keys, which leaves
+        # it to be worked out on first use (only the docs' chapters read a
+        # trace; JSON and text never do).  The steps are the ones _tls13_keys
+        # made before (see _tls13_trace), built once.
+        if name == "trace":
+            secrets = self.secrets
+            if isinstance(secrets, _KeyLogSecrets):
+                trace = _tls13_trace(self, secrets)
+                _SET_TRACE(self, trace)
+                return trace
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     @property
     def tls13(self) -> bool:
         return self.version is not None and self.version >= ProtocolVersion.TLS_1_3
@@ -416,6 +430,8 @@ _CONNECTION_KEYS_SLOTS = _slot_setters(ConnectionKeys, (
     "version", "params", "source", "pre_master", "master_secret", "key_block", "secrets",
     "client_write", "server_write", "client_early", "client_handshake", "server_handshake",
     "client_application", "server_application", "missing", "trace", "warnings"))
+_CONNECTION_KEYS_SLOTS_TO_MISSING = _CONNECTION_KEYS_SLOTS[:15]  # (version … missing)
+_SET_TRACE, _SET_WARNINGS = _CONNECTION_KEYS_SLOTS[15:]
 
 
 def _new_value(cls: type, setters: tuple, *values):
@@ -715,8 +731,10 @@ _TLS13_SECRETS = (
 )
 
 
-# ... and the key-log step's name, label.lower(), worked out once.
-_TLS13_SECRET_STEPS = tuple((attr, label, direction, label.lower())
+# ... and the key-log step's name, label.lower(), worked out once; the
+# direction as the text RecordProtection.tls13 makes of it (str(direction):
+# given as text, it skips the enum's hash, a Python call, four times a connection).
+_TLS13_SECRET_STEPS = tuple((attr, label, str(direction), label.lower())
                             for attr, label, direction in _TLS13_SECRETS)
 
 
@@ -726,33 +744,57 @@ def _offers_early_data(tls: TlsHandshake) -> bool:
         ch.extension(ExtensionType.early_data), EarlyDataIndication)
 
 
+class _KeyLogSecrets(dict):
+    """ConnectionKeys.secrets of TLS 1.3 keys from the key log: label -> secret (a dict),
+    plus what the trace's key-log steps need: the client random and each secret's line."""
+
+    __slots__ = ("key", "lines")
+
+
+def _tls13_trace(keys: ConnectionKeys, secrets: _KeyLogSecrets) -> tuple[Step, ...]:
+    """The trace of TLS 1.3 keys: for each secret found, in _TLS13_SECRET_STEPS order,
+    its key-log step, then its protection's steps under the attribute's name."""
+    steps: list[Step] = []
+    key, lines = secrets.key, secrets.lines
+    for attr, label, _, step_name in _TLS13_SECRET_STEPS:
+        if label not in secrets:
+            continue
+        secret = secrets[label]
+        # (_keylog_step(step_name, keylog.entry(label, cr), "ClientHello.random"))
+        steps.append(_new_step(step_name, f"key log {label} (line {lines[label]})",
+                               (("ClientHello.random", key),), secret))
+        for s in getattr(keys, attr).trace:  # (_renamed(prot.trace, attr), inline)
+            steps.append(_new_step(f"{attr} {s.name}", s.op, s.inputs, s.output))
+    return tuple(steps)
+
+
 def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
                 rsa_keys: Sequence[ServerKey]) -> ConnectionKeys:
     cr = tls.client_random
-    steps: list[Step] = []
     found: dict[str, RecordProtection] = {}
-    secrets: dict[str, bytes] = {}
+    secrets = _KeyLogSecrets()
     missing: list[str] = []
-    lines: list[int] = []
-    lookup_entry = keylog.entry if keylog else None  # (KeyLog's truth is its length: test it once)
+    lines: dict[str, int] = {}
+    # Every label of this client random in one key-log lookup: label -> (line,
+    # secret) of its first line, what keylog.entry(label, cr) gives as an entry
+    # (five lookups cost a twentieth of the keys of a connection).
+    secrets.key = key = bytes(cr)
+    secrets.lines = lines
+    firsts = keylog.first_lines(key) if keylog else {}  # (KeyLog's truth is its length)
     hash_length = params.hash_length  # (a property)
     for attr, label, direction, step_name in _TLS13_SECRET_STEPS:
-        entry = lookup_entry(label, cr) if lookup_entry is not None else None
-        if entry is None:
+        first = firsts.get(label)
+        if first is None:
             if attr != "client_early" or _offers_early_data(tls):
                 missing.append(label)
             continue
-        secret = entry.secret
+        line, secret = first
         if len(secret) != hash_length:
             missing.append(label)
             continue
         secrets[label] = secret
-        lines.append(entry.line)
-        steps.append(_keylog_step(step_name, entry, "ClientHello.random"))
-        prot = RecordProtection.tls13(secret, params, secret_name=label, direction=direction)
-        found[attr] = prot
-        for s in prot.trace:  # (_renamed(prot.trace, attr), inline)
-            steps.append(_new_step(f"{attr} {s.name}", s.op, s.inputs, s.output))
+        lines[label] = line
+        found[attr] = RecordProtection.tls13(secret, params, secret_name=label, direction=direction)
     warnings: list[str] = []
     if not found:
         if keylog is None and rsa_keys:
@@ -765,14 +807,19 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
         warnings.append(_warning(reason))
     source = None
     if lines:
-        source = "key log line" + ("s " if len(lines) > 1 else " ") + ", ".join(map(str, sorted(lines)))
+        source = "key log line" + ("s " if len(lines) > 1 else " ") + ", ".join(
+            map(str, sorted(lines.values())))
     # (ConnectionKeys(version=..., params=..., source=..., secrets=..., missing=...,
-    # trace=..., warnings=..., **found), its slots set directly: once per connection)
+    # trace=_tls13_trace(...), warnings=..., **found), its slots set directly: once per
+    # connection.  The trace slot is left unset: ConnectionKeys.__getattr__ makes it
+    # from the secrets and protections when it is first read.)
     get = found.get
-    return _new_value(ConnectionKeys, _CONNECTION_KEYS_SLOTS, int(tls.version), params, source,
-                      None, None, None, secrets, None, None, get("client_early"),
-                      get("client_handshake"), get("server_handshake"), get("client_application"),
-                      get("server_application"), tuple(missing), tuple(steps), tuple(warnings))
+    keys = _new_value(ConnectionKeys, _CONNECTION_KEYS_SLOTS_TO_MISSING, int(tls.version), params,
+                      source, None, None, None, secrets, None, None, get("client_early"),
+                      get("client_handshake"), get("server_handshake"),
+                      get("client_application"), get("server_application"), tuple(missing))
+    _SET_WARNINGS(keys, tuple(warnings))
+    return keys
 
 
 # ===========================================================================

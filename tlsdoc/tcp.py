@@ -334,7 +334,7 @@ class _Half:
     """One direction while the connection is open."""
 
     __slots__ = (
-        "direction", "isn", "syn_frame", "ref", "ref_u", "starts", "ends", "frames",
+        "direction", "isn", "syn_frame", "ref", "ref_u", "raw0", "starts", "ends", "frames",
         "datas", "max_end", "fin_u", "fin_next_raw", "fin_frame", "fin_acked",
         "first_time", "end_time", "differ",
     )
@@ -345,6 +345,12 @@ class _Half:
         self.syn_frame: int | None = None
         self.ref: int | None = None  # raw seq of the unwrapping reference
         self.ref_u = 0  # its unwrapped value
+        # The raw seq whose unwrapped value is 0: the first one unwrapped.
+        # Unwrapped values count from it (not from raw 0) so that with a SYN
+        # they are the stream offsets themselves, which finalise() then need
+        # not convert, and they stay small ints.  An unwrapped value u is raw
+        # seq (u + raw0) & _MASK; before the first unwrap, u is the raw seq.
+        self.raw0 = 0
         self.starts: list[int] = []  # sorted, non-overlapping chunks
         self.ends: list[int] = []
         self.frames: list[int] = []
@@ -362,8 +368,8 @@ class _Half:
         """Map a raw 32-bit number to an unbounded one near the highest seen."""
         ref = self.ref
         if ref is None:
-            self.ref, self.ref_u = seq, seq
-            return seq
+            self.ref, self.ref_u, self.raw0 = seq, 0, seq
+            return 0
         d = (seq - ref) & _MASK
         if d >= _HALF:
             return self.ref_u + d - _MOD
@@ -491,7 +497,7 @@ class _Half:
             )
         if cut < len(starts):
             starts, ends, frames, datas = starts[:cut], ends[:cut], frames[:cut], datas[:cut]
-        if base:  # offsets relative to the stream start
+        if base:  # offsets relative to the stream start (already, with a SYN: see raw0)
             starts = [v - base for v in starts]
             ends = [v - base for v in ends]
         return _new(
@@ -500,7 +506,7 @@ class _Half:
             (
                 self.direction,
                 self.isn,
-                None if base is None else base & _MASK,
+                None if base is None else (base + self.raw0) & _MASK,
                 b"".join(datas),
                 tuple(gaps),
                 self.fin_frame,
@@ -561,7 +567,20 @@ _HS_SETTERS = tuple(HandshakePacket.__dict__[name].__set__ for name in _HS_FIELD
 
 
 def _hs_packet(seg: Segment, my_isn: int | None, peer_isn: int | None) -> HandshakePacket:
-    options = dict(seg.options)  # kind -> value; the last of a kind wins, as it always did
+    # What dict(seg.options).get(kind) gave (the last of a kind wins), without
+    # the dict: hashing an IntEnum kind goes through a Python-level slot
+    # (about 0.1 µs a key), comparing it does not.
+    mss = window_scale = timestamps = None
+    sack_permitted = False
+    for kind, value in seg.options:
+        if kind == _MSS:
+            mss = value
+        elif kind == _WS:
+            window_scale = value
+        elif kind == _SACK_OK:
+            sack_permitted = True
+        elif kind == _TS:
+            timestamps = value
     has_ack = bool(seg.flags & _ACK)
     values = (
         seg.frame,
@@ -573,10 +592,10 @@ def _hs_packet(seg: Segment, my_isn: int | None, peer_isn: int | None) -> Handsh
         seg.flags,
         seg.window,
         seg.options,
-        options.get(_MSS),  # mss
-        options.get(_WS),  # window_scale
-        _SACK_OK in options,  # sack_permitted
-        options.get(_TS),  # timestamps
+        mss,
+        window_scale,
+        sack_permitted,
+        timestamps,
     )
     packet = object.__new__(HandshakePacket)
     for set_field, value in zip(_HS_SETTERS, values):
@@ -648,6 +667,13 @@ class Reassembler:
         """Add one segment; return the connections it completed (often none:
         then an empty tuple)."""
         frame, t, src, dst, sport, dport, seq, ack, flags, _win, _opts, payload, n, _cut, _ipv = seg
+        if self._closed and t is not None and t >= self._next_evict:
+            # _feed's tombstone sweep, for every segment: a swept tombstone
+            # can tell (a later segment without a time, or with an earlier
+            # one, would still find an unswept one), so the paths below must
+            # sweep when _feed would.
+            self._next_evict = t + 1_000_000_000
+            self._evict(t)
         entry = self._open.get((src, sport, dst, dport))
         if entry is not None and not flags & (_SYN | _FIN | _RST):
             # The hot path: data or an ACK on an open connection.  It is
@@ -667,7 +693,8 @@ class Reassembler:
             if n:
                 ref = me.ref  # s = me.unwrap(seq), inlined
                 if ref is None:
-                    me.ref = me.ref_u = s = seq
+                    me.ref = me.raw0 = seq
+                    me.ref_u = s = 0
                 else:
                     d = (seq - ref) & _MASK
                     if d >= _HALF:
@@ -699,6 +726,49 @@ class Reassembler:
                 conn.closed_by = "FIN"
                 return [self._complete(conn)]
             return ()  # the common case: no list made
+        if entry is not None and not flags & (_SYN | _RST):
+            # A FIN on an open connection (two per connection, most with
+            # data): _feed() and _segment() for that case, inlined as above.
+            # tests/test_read_perf.py checks that it agrees with _feed.
+            conn, to_server = entry
+            conn.frames.append(frame)
+            if conn.first_time is None:
+                conn.first_time = t
+            conn.last_time = t
+            if to_server:
+                me, peer = conn.c2s, conn.s2c
+                if conn.ack is None and conn.syn_ack is not None and flags & _ACK and ack == (peer.isn + 1) & _MASK:
+                    conn.ack = _hs_packet(seg, me.isn, peer.isn)
+            else:
+                me, peer = conn.s2c, conn.c2s
+            s = me.unwrap(seq)
+            end = s + n
+            if me.max_end is None or end > me.max_end:
+                me.max_end = end
+            if payload:
+                ends = me.ends
+                if not ends or s >= ends[-1]:  # in order: append (as _Half.add would)
+                    me.starts.append(s)
+                    ends.append(s + len(payload))
+                    me.frames.append(frame)
+                    me.datas.append(payload)
+                else:
+                    for lo, hi, first in me.add(s, payload, frame):
+                        self._warn_differ(conn, me, frame, lo, hi, first)
+            if me.first_time is None:
+                me.first_time = t
+            me.end_time = t
+            if me.fin_u is None:
+                me.fin_u = end
+                me.fin_next_raw = (seq + n + 1) & _MASK
+                me.fin_frame = frame
+            if flags & _ACK and peer.fin_next_raw is not None and not peer.fin_acked:
+                if (ack - peer.fin_next_raw) & _MASK < _HALF:
+                    peer.fin_acked = True
+            if me.fin_acked and peer.fin_acked and me.whole() and peer.whole():
+                conn.closed_by = "FIN"
+                return [self._complete(conn)]
+            return ()
         return self._feed(seg, entry)
 
     # -- private -------------------------------------------------------
@@ -922,7 +992,7 @@ class Reassembler:
             base = half.unwrap_peek(half.isn) + 1
             where = f"offset {lo - base}–{hi - base}"
         else:
-            where = f"seq {lo & _MASK}–{hi & _MASK}"
+            where = f"seq {(lo + half.raw0) & _MASK}–{(hi + half.raw0) & _MASK}"
         more = " (further differences are not reported)" if half.differ == 3 else ""
         self._warn(
             f"{self._prefix}frame {frame}: {conn.label} ({half.direction}): bytes at {where} "
