@@ -72,17 +72,27 @@ def variants(data: bytes, seed: int):
         yield b"\n".join(out) + b"\n"
 
 
-@pytest.mark.parametrize("log_path", LOGS, ids=lambda p: p.stem)
-def test_tls13_keys_lookup_matches_entry_lookups(log_path):
+def _tls13_views(log_path):
     captures = [p for p in log_path.parent.glob(log_path.stem + ".pcap*")]
     if not captures:
-        pytest.skip("no capture for this key log")
+        return []
     result = analysis.analyze(captures[0], keylog=log_path)
     views = [c.tls for c in result.connections if c.tls is not None]
-    tls13 = [v for v in views if v.cipher_suite is not None and v.client_random is not None
-             and (p := session.suite_params(v.cipher_suite)) is not None and p.tls13]
-    if not tls13:
-        pytest.skip("no TLS 1.3 connection")
+    return [v for v in views if v.cipher_suite is not None and v.client_random is not None
+            and (p := session.suite_params(v.cipher_suite)) is not None and p.tls13]
+
+
+# (only the key logs of captures with TLS 1.3 connections: the others take no other route)
+TLS13_LOGS = [p for p in LOGS if _tls13_views(p)]
+
+
+def test_the_bundled_captures_give_tls13_key_logs_to_check():
+    assert len(TLS13_LOGS) >= 5
+
+
+@pytest.mark.parametrize("log_path", TLS13_LOGS, ids=lambda p: p.stem)
+def test_tls13_keys_lookup_matches_entry_lookups(log_path):
+    tls13 = _tls13_views(log_path)
     for n, data in enumerate(variants(log_path.read_bytes(), zlib.crc32(log_path.stem.encode()))):
         keylog = parse_keylog(data, strict=False)
         for view in tls13:
