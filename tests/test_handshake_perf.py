@@ -205,3 +205,65 @@ def test_with_decrypted_is_what_dataclasses_replace_builds():
                 got.alpn = None
             seen += 1
     assert seen > 20
+
+
+def _general_feed(reassembler, fragment, stream_offset, record):
+    # HandshakeReassembler.feed without the _feed_fresh shortcut: every
+    # fragment goes through the buffer and _take (the general code).
+    reassembler._pieces.append(handshake._Piece(len(reassembler._buffer), stream_offset, len(fragment), record))
+    reassembler._buffer += fragment
+    out = []
+    while len(reassembler._buffer) >= handshake.HANDSHAKE_HEADER_LENGTH:
+        total = handshake.HANDSHAKE_HEADER_LENGTH + int.from_bytes(reassembler._buffer[1:4], "big")
+        if len(reassembler._buffer) < total:
+            break
+        out.append(reassembler._take(total))
+    return tuple(out)
+
+
+def _same_raw(fast, slow):
+    assert type(fast) is type(slow) is handshake.RawHandshake
+    for f in dataclasses.fields(handshake.RawHandshake):
+        a, b = getattr(fast, f.name), getattr(slow, f.name)
+        assert a == b and type(a) is type(b), f.name
+    assert type(fast.span) is Span and type(fast.span.frames) is type(slow.span.frames)
+    assert [type(p) for p in fast.pieces] == [type(p) for p in slow.pieces]
+    assert fast.pieces == slow.pieces and fast.span == slow.span
+    assert repr(fast) == repr(slow) and hash(fast.span) == hash(slow.span)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.length = 0
+
+
+def test_feed_fresh_builds_what_take_builds():
+    # random runs of whole messages (and a trailing partial one), with and
+    # without frames_for / record: the fresh path and _take agree exactly
+    import random
+
+    rng = random.Random(1234)
+
+    def frames_for(start, end):
+        return tuple(range(start // 7, (end + 6) // 7)) if end > start else ()
+
+    for trial in range(400):
+        messages = []
+        for _ in range(rng.randint(1, 5)):
+            body = bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 3, 40, 300])))
+            msg_type = rng.choice([1, 2, 8, 11, 15, 20, 4, 99, 254])
+            messages.append(bytes([msg_type]) + len(body).to_bytes(3, "big") + body)
+        fragment = b"".join(messages)
+        if rng.random() < 0.3:
+            fragment += bytes([11, 0, 1])  # a partial header / message left over
+        ff = rng.choice([None, frames_for, lambda s, e: [s, e]])  # (a list: tuple() of it)
+        record = rng.choice([None, 0, 7])
+        offset = rng.randrange(0, 5000)
+        direction = rng.choice([None, Direction.CLIENT_TO_SERVER, Direction.SERVER_TO_CLIENT])
+        fresh = handshake.HandshakeReassembler(direction, ff)
+        general = handshake.HandshakeReassembler(direction, ff)
+        got = fresh.feed(fragment, stream_offset=offset, record=record)
+        want = _general_feed(general, fragment, offset, record)
+        assert len(got) == len(want) == len(messages)
+        for a, b in zip(got, want):
+            _same_raw(a, b)
+        assert fresh.pending == general.pending
+        assert fresh._pieces == general._pieces
+        assert fresh.pending_offset == general.pending_offset
