@@ -267,3 +267,61 @@ def test_feed_fresh_builds_what_take_builds():
         assert fresh.pending == general.pending
         assert fresh._pieces == general._pieces
         assert fresh.pending_offset == general.pending_offset
+
+
+def test_message_cursor_spans_are_what_span_maker_gives():
+    # _MessageCursor.span's inlined one-frame case (and the lazily built
+    # maker behind it) against _span_maker, for every range of messages
+    # reassembled whole, in pieces, in one frame or several
+    def one_frame(start, end):
+        return (4,) if end > start else ()
+
+    def per_byte(start, end):
+        return tuple(range(start, end))
+
+    body = bytes(range(20))
+    message = bytes([20]) + len(body).to_bytes(3, "big") + body
+    for frames_for in (one_frame, per_byte, None):
+        for cut in (None, 3, 11):
+            r = handshake.HandshakeReassembler(Direction.SERVER_TO_CLIENT, frames_for)
+            if cut is None:
+                (raw,) = r.feed(message, stream_offset=100, record=2)
+            else:
+                assert r.feed(message[:cut], stream_offset=100, record=2) == ()
+                (raw,) = r.feed(message[cut:], stream_offset=300, record=3)
+            for asked in (frames_for, one_frame, None):
+                maker = handshake._span_maker(raw, asked)
+                for start in range(len(message) + 1):
+                    for end in range(start, len(message) + 1):
+                        cur = handshake._message_cursor(raw, asked)
+                        sub = cur.sub(2, "x")  # sub-cursors share the source
+                        sub.pos = end
+                        got = sub.span(start)
+                        want = maker(start, end)
+                        assert got == want and type(got) is Span and type(got.frames) is type(want.frames)
+                        assert cur._spans(start, end) == want
+
+
+def test_extensions_spans_inlined_are_what_span_maker_gives():
+    # the cached-extension path of _extensions builds the spans itself when
+    # the message came in one frame: the same values as through _span_maker
+    from tlsdoc.handshake import decode_message
+
+    exts = bytes.fromhex("000a00040002001d" "002b0003020304" "000d000400020403")
+    body = (b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+            + len(exts).to_bytes(2, "big") + exts)
+    message = bytes([1]) + len(body).to_bytes(3, "big") + body
+
+    def one_frame(start, end):
+        return (9,) if end > start else ()
+
+    for _ in range(2):  # the second time, the extensions come from the cache
+        (raw,) = handshake.HandshakeReassembler(Direction.CLIENT_TO_SERVER, one_frame).feed(
+            message, stream_offset=50, record=1)
+        fast = decode_message(raw, None, one_frame)
+        maker = handshake._span_maker(raw, one_frame)
+        for ext in fast.extensions:
+            start = ext.span.start - 50
+            assert ext.span == maker(start, ext.span.end - 50) and type(ext.span) is Span
+        general = decode_message(raw, None, lambda s, e: one_frame(s, e))  # another frames_for: no shortcut
+        assert fast == general and repr(fast) == repr(general)
