@@ -205,3 +205,123 @@ def test_with_decrypted_is_what_dataclasses_replace_builds():
                 got.alpn = None
             seen += 1
     assert seen > 20
+
+
+def _general_feed(reassembler, fragment, stream_offset, record):
+    # HandshakeReassembler.feed without the _feed_fresh shortcut: every
+    # fragment goes through the buffer and _take (the general code).
+    reassembler._pieces.append(handshake._Piece(len(reassembler._buffer), stream_offset, len(fragment), record))
+    reassembler._buffer += fragment
+    out = []
+    while len(reassembler._buffer) >= handshake.HANDSHAKE_HEADER_LENGTH:
+        total = handshake.HANDSHAKE_HEADER_LENGTH + int.from_bytes(reassembler._buffer[1:4], "big")
+        if len(reassembler._buffer) < total:
+            break
+        out.append(reassembler._take(total))
+    return tuple(out)
+
+
+def _same_raw(fast, slow):
+    assert type(fast) is type(slow) is handshake.RawHandshake
+    for f in dataclasses.fields(handshake.RawHandshake):
+        a, b = getattr(fast, f.name), getattr(slow, f.name)
+        assert a == b and type(a) is type(b), f.name
+    assert type(fast.span) is Span and type(fast.span.frames) is type(slow.span.frames)
+    assert [type(p) for p in fast.pieces] == [type(p) for p in slow.pieces]
+    assert fast.pieces == slow.pieces and fast.span == slow.span
+    assert repr(fast) == repr(slow) and hash(fast.span) == hash(slow.span)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.length = 0
+
+
+def test_feed_fresh_builds_what_take_builds():
+    # random runs of whole messages (and a trailing partial one), with and
+    # without frames_for / record: the fresh path and _take agree exactly
+    import random
+
+    rng = random.Random(1234)
+
+    def frames_for(start, end):
+        return tuple(range(start // 7, (end + 6) // 7)) if end > start else ()
+
+    for trial in range(400):
+        messages = []
+        for _ in range(rng.randint(1, 5)):
+            body = bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 3, 40, 300])))
+            msg_type = rng.choice([1, 2, 8, 11, 15, 20, 4, 99, 254])
+            messages.append(bytes([msg_type]) + len(body).to_bytes(3, "big") + body)
+        fragment = b"".join(messages)
+        if rng.random() < 0.3:
+            fragment += bytes([11, 0, 1])  # a partial header / message left over
+        ff = rng.choice([None, frames_for, lambda s, e: [s, e]])  # (a list: tuple() of it)
+        record = rng.choice([None, 0, 7])
+        offset = rng.randrange(0, 5000)
+        direction = rng.choice([None, Direction.CLIENT_TO_SERVER, Direction.SERVER_TO_CLIENT])
+        fresh = handshake.HandshakeReassembler(direction, ff)
+        general = handshake.HandshakeReassembler(direction, ff)
+        got = fresh.feed(fragment, stream_offset=offset, record=record)
+        want = _general_feed(general, fragment, offset, record)
+        assert len(got) == len(want) == len(messages)
+        for a, b in zip(got, want):
+            _same_raw(a, b)
+        assert fresh.pending == general.pending
+        assert fresh._pieces == general._pieces
+        assert fresh.pending_offset == general.pending_offset
+
+
+def test_message_cursor_spans_are_what_span_maker_gives():
+    # _MessageCursor.span's inlined one-frame case (and the lazily built
+    # maker behind it) against _span_maker, for every range of messages
+    # reassembled whole, in pieces, in one frame or several
+    def one_frame(start, end):
+        return (4,) if end > start else ()
+
+    def per_byte(start, end):
+        return tuple(range(start, end))
+
+    body = bytes(range(20))
+    message = bytes([20]) + len(body).to_bytes(3, "big") + body
+    for frames_for in (one_frame, per_byte, None):
+        for cut in (None, 3, 11):
+            r = handshake.HandshakeReassembler(Direction.SERVER_TO_CLIENT, frames_for)
+            if cut is None:
+                (raw,) = r.feed(message, stream_offset=100, record=2)
+            else:
+                assert r.feed(message[:cut], stream_offset=100, record=2) == ()
+                (raw,) = r.feed(message[cut:], stream_offset=300, record=3)
+            for asked in (frames_for, one_frame, None):
+                maker = handshake._span_maker(raw, asked)
+                for start in range(len(message) + 1):
+                    for end in range(start, len(message) + 1):
+                        cur = handshake._message_cursor(raw, asked)
+                        sub = cur.sub(2, "x")  # sub-cursors share the source
+                        sub.pos = end
+                        got = sub.span(start)
+                        want = maker(start, end)
+                        assert got == want and type(got) is Span and type(got.frames) is type(want.frames)
+                        assert cur._spans(start, end) == want
+
+
+def test_extensions_spans_inlined_are_what_span_maker_gives():
+    # the cached-extension path of _extensions builds the spans itself when
+    # the message came in one frame: the same values as through _span_maker
+    from tlsdoc.handshake import decode_message
+
+    exts = bytes.fromhex("000a00040002001d" "002b0003020304" "000d000400020403")
+    body = (b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+            + len(exts).to_bytes(2, "big") + exts)
+    message = bytes([1]) + len(body).to_bytes(3, "big") + body
+
+    def one_frame(start, end):
+        return (9,) if end > start else ()
+
+    for _ in range(2):  # the second time, the extensions come from the cache
+        (raw,) = handshake.HandshakeReassembler(Direction.CLIENT_TO_SERVER, one_frame).feed(
+            message, stream_offset=50, record=1)
+        fast = decode_message(raw, None, one_frame)
+        maker = handshake._span_maker(raw, one_frame)
+        for ext in fast.extensions:
+            start = ext.span.start - 50
+            assert ext.span == maker(start, ext.span.end - 50) and type(ext.span) is Span
+        general = decode_message(raw, None, lambda s, e: one_frame(s, e))  # another frames_for: no shortcut
+        assert fast == general and repr(fast) == repr(general)

@@ -1082,6 +1082,10 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     pos = vec.pos
     end = vec.end
     spans = vec._spans
+    one = vec._one  # see _MessageCursor.span
+    if one is not None:
+        direction, shift, frames = one
+    builder = _SpanBuilder
     remembered = _decoded_before
     cacheable = _SAME_BYTES_SAME_VALUE
     while pos < end:
@@ -1095,7 +1099,16 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
                 make = remembered.get((where, raw_type, data[pos + 4 : body_end]))
                 if make is not None:
                     seen.add(raw_type)
-                    out.append(make(spans(pos, body_end)))
+                    if one is not None:  # = spans(pos, body_end), inlined (never empty)
+                        span = builder()
+                        span.direction = direction
+                        span.start = shift + pos
+                        span.end = shift + body_end
+                        span.frames = frames
+                        span.__class__ = Span
+                        out.append(make(span))
+                    else:
+                        out.append(make(spans(pos, body_end)))
                     pos = body_end
                     continue
         vec.pos = pos
@@ -1563,6 +1576,9 @@ class RawHandshake:
         return self.pieces[index].record
 
 
+_RawHandshakeBuilder = slot_builder(RawHandshake)
+
+
 class HandshakeReassembler:
     """Joins handshake fragments into whole messages, RFC 8446 §5.1 / RFC 5246 §6.2.1.
 
@@ -1627,24 +1643,40 @@ class HandshakeReassembler:
         # case: one record, one or more messages) are cut from it directly,
         # without going through the buffer.  The pieces are those _take
         # would make; only a trailing partial message is buffered.
+        # Each RawHandshake, its Span and its _Piece are built without their
+        # Python-level constructors (slot builders, tuple.__new__): the same
+        # values as RawHandshake(...) / _new_span(...) / _Piece(...) give
+        # (tests/test_handshake_perf.py compares them with _take's).
         out = []
         pos = 0
         size = len(fragment)
+        direction = self.direction
+        frames_for = self.frames_for
+        records = () if record is None else (record,)
+        raw_builder, span_builder, tuple_new = _RawHandshakeBuilder, _SpanBuilder, tuple.__new__
         while size - pos >= HANDSHAKE_HEADER_LENGTH:
             total = HANDSHAKE_HEADER_LENGTH + int.from_bytes(fragment[pos + 1 : pos + 4], "big")
             if size - pos < total:
                 break
             start = stream_offset + pos
+            end = start + total
             data = bytes(fragment[pos : pos + total])
-            out.append(RawHandshake(
-                msg_type=_HANDSHAKE_TYPE(data[0], data[0]),
-                length=total - HANDSHAKE_HEADER_LENGTH,
-                data=data,
-                span=_new_span(self.direction, start, start + total, self._frames(start, start + total)),
-                records=() if record is None else (record,),
-                pieces=(_Piece(0, start, total, record),),
-                _frames_for=self.frames_for,
-            ))
+            span = span_builder()
+            span.direction = direction
+            span.start = start
+            span.end = end
+            span.frames = tuple(frames_for(start, end)) if frames_for else ()
+            span.__class__ = Span
+            raw = raw_builder()
+            raw.msg_type = _HANDSHAKE_TYPE(data[0], data[0])
+            raw.length = total - HANDSHAKE_HEADER_LENGTH
+            raw.data = data
+            raw.span = span
+            raw.records = records
+            raw.pieces = (tuple_new(_Piece, (0, start, total, record)),)
+            raw._frames_for = frames_for
+            raw.__class__ = RawHandshake
+            out.append(raw)
             pos += total
         if pos < size:
             self._pieces.append(_Piece(0, stream_offset + pos, size - pos, record))
@@ -1710,12 +1742,39 @@ class _MessageCursor(Cursor):
     stream :class:`Span`.  Doing it here, span by span, replaces a second
     pass that rebuilt every decoded value with ``dataclasses.replace`` (about
     a third of ``tlsdoc show``'s time).  Sub-cursors share the maker.
+
+    The maker (``_span_maker``) is only built when a span needs it: when
+    the message came in one frame (the usual case) ``_one`` holds
+    ``(direction, shift, frames)`` and every non-empty span is built right
+    here, as ``spans_in_one_frame`` would build it; many messages (Finished,
+    CertificateVerify) make no span at all.
     """
 
-    __slots__ = ("_spans",)
+    # _source: [raw, frames_for, maker or None], shared with sub-cursors
+    __slots__ = ("_one", "_source")
 
     def span(self, start_pos: int) -> Span:
-        return self._spans(start_pos, self.pos)
+        end = self.pos
+        one = self._one
+        if one is not None and end > start_pos:
+            # = _span_maker(raw, frames_for)(start_pos, end), inlined
+            shift = one[1]
+            obj = _SpanBuilder()
+            obj.direction = one[0]
+            obj.start = shift + start_pos
+            obj.end = shift + end
+            obj.frames = one[2]
+            obj.__class__ = Span
+            return obj
+        return self._spans(start_pos, end)
+
+    def _spans(self, start: int, end: int) -> Span:
+        """``_span_maker(raw, frames_for)(start, end)``, the maker built on first use."""
+        source = self._source
+        maker = source[2]
+        if maker is None:
+            maker = source[2] = _span_maker(source[0], source[1])
+        return maker(start, end)
 
     # Cursor's reads, inlined: a handshake decode reads a few hundred
     # integers per connection, and the generic uint (a call to _need, a
@@ -1779,7 +1838,8 @@ class _MessageCursor(Cursor):
         sub.direction = self.direction
         parent = self.field
         sub.field = f"{parent}.{field}" if parent and field else field or parent
-        sub._spans = self._spans
+        sub._one = self._one
+        sub._source = self._source
         self.pos = pos + n
         return sub
 
@@ -1864,6 +1924,32 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
 _NO_CONTEXT = HandshakeContext()
 
 
+def _message_cursor(raw: RawHandshake, frames_for: FramesFor | None) -> _MessageCursor:
+    """A cursor over ``raw.data`` (after the header) whose spans map as ``_span_maker(raw, frames_for)``."""
+    cur = _new_object(_MessageCursor)
+    data = raw.data
+    cur.data = data if type(data) is bytes else bytes(data)  # slices of it are dict keys
+    cur.pos = HANDSHAKE_HEADER_LENGTH
+    cur.end = len(data)
+    cur.base = 0  # errors carry message offsets, mapped to the stream below
+    span = raw.span
+    cur.direction = span.direction
+    cur.field = _MESSAGE_NAMES.get(raw.msg_type) or raw.name  # (raw.name, without two calls)
+    # _span_maker's one-frame shortcut, tested the same way: one contiguous
+    # run of stream bytes that all came in one frame, found by this frames_for
+    frames = span.frames
+    pieces = raw.pieces
+    one = None
+    if len(frames) == 1 and frames_for is raw._frames_for:
+        if not pieces:
+            one = (span.direction, span.start, frames)
+        elif len(pieces) == 1 and pieces[0].msg_start == 0 and pieces[0].length == len(data):
+            one = (span.direction, pieces[0].stream_start, frames)
+    cur._one = one
+    cur._source = [raw, frames_for, None]
+    return cur
+
+
 def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
                    frames_for: FramesFor | None = None) -> Message:
     """Decode one reassembled message, RFC 8446 §4 / RFC 5246 §7.4.
@@ -1881,15 +1967,7 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
         TruncatedError: a length inside the body runs past its end.
     """
     context = context or _NO_CONTEXT
-    cur = _new_object(_MessageCursor)
-    data = raw.data
-    cur.data = data if type(data) is bytes else bytes(data)  # slices of it are dict keys
-    cur.pos = HANDSHAKE_HEADER_LENGTH
-    cur.end = len(raw.data)
-    cur.base = 0  # errors carry message offsets, mapped to the stream below
-    cur.direction = raw.span.direction
-    cur.field = _MESSAGE_NAMES.get(raw.msg_type) or raw.name  # (raw.name, without two calls)
-    cur._spans = _span_maker(raw, frames_for)
+    cur = _message_cursor(raw, frames_for)
     decoder = MESSAGE_DECODERS.get(raw.msg_type) if isinstance(raw.msg_type, HandshakeType) else None
     try:
         if decoder is None:
