@@ -675,9 +675,9 @@ class Reassembler:
             self._next_evict = t + 1_000_000_000
             self._evict(t)
         entry = self._open.get((src, sport, dst, dport))
-        if entry is not None and not flags & (_SYN | _FIN | _RST):
-            # The hot path: data or an ACK on an open connection.  It is
-            # _segment() for that case, inlined: this runs for nearly every
+        if entry is not None and not flags & (_SYN | _RST):
+            # The hot path: data, an ACK or a FIN on an open connection.  It
+            # is _segment() for that case, inlined: this runs for nearly every
             # packet, and the calls and attribute lookups were half its cost.
             conn, to_server = entry
             conn.frames.append(frame)
@@ -690,7 +690,8 @@ class Reassembler:
                     conn.ack = _hs_packet(seg, me.isn, peer.isn)
             else:
                 me, peer = conn.s2c, conn.c2s
-            if n:
+            fin = flags & _FIN
+            if n or fin:
                 ref = me.ref  # s = me.unwrap(seq), inlined
                 if ref is None:
                     me.ref = me.raw0 = seq
@@ -719,6 +720,10 @@ class Reassembler:
                 if me.first_time is None:
                     me.first_time = t
                 me.end_time = t
+                if fin and me.fin_u is None:
+                    me.fin_u = end
+                    me.fin_next_raw = (seq + n + 1) & _MASK
+                    me.fin_frame = frame
             if flags & _ACK and peer.fin_next_raw is not None and not peer.fin_acked:
                 if (ack - peer.fin_next_raw) & _MASK < _HALF:
                     peer.fin_acked = True
@@ -726,49 +731,6 @@ class Reassembler:
                 conn.closed_by = "FIN"
                 return [self._complete(conn)]
             return ()  # the common case: no list made
-        if entry is not None and not flags & (_SYN | _RST):
-            # A FIN on an open connection (two per connection, most with
-            # data): _feed() and _segment() for that case, inlined as above.
-            # tests/test_read_perf.py checks that it agrees with _feed.
-            conn, to_server = entry
-            conn.frames.append(frame)
-            if conn.first_time is None:
-                conn.first_time = t
-            conn.last_time = t
-            if to_server:
-                me, peer = conn.c2s, conn.s2c
-                if conn.ack is None and conn.syn_ack is not None and flags & _ACK and ack == (peer.isn + 1) & _MASK:
-                    conn.ack = _hs_packet(seg, me.isn, peer.isn)
-            else:
-                me, peer = conn.s2c, conn.c2s
-            s = me.unwrap(seq)
-            end = s + n
-            if me.max_end is None or end > me.max_end:
-                me.max_end = end
-            if payload:
-                ends = me.ends
-                if not ends or s >= ends[-1]:  # in order: append (as _Half.add would)
-                    me.starts.append(s)
-                    ends.append(s + len(payload))
-                    me.frames.append(frame)
-                    me.datas.append(payload)
-                else:
-                    for lo, hi, first in me.add(s, payload, frame):
-                        self._warn_differ(conn, me, frame, lo, hi, first)
-            if me.first_time is None:
-                me.first_time = t
-            me.end_time = t
-            if me.fin_u is None:
-                me.fin_u = end
-                me.fin_next_raw = (seq + n + 1) & _MASK
-                me.fin_frame = frame
-            if flags & _ACK and peer.fin_next_raw is not None and not peer.fin_acked:
-                if (ack - peer.fin_next_raw) & _MASK < _HALF:
-                    peer.fin_acked = True
-            if me.fin_acked and peer.fin_acked and me.whole() and peer.whole():
-                conn.closed_by = "FIN"
-                return [self._complete(conn)]
-            return ()
         return self._feed(seg, entry)
 
     # -- private -------------------------------------------------------
