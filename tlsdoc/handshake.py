@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
 from tlsdoc.errors import DecodeError, TlsdocError, TruncatedError
-from tlsdoc.records import FramesFor, Record, RecordStream, slot_builder
+from tlsdoc.records import FramesFor, Record, RecordStream, SpanBuilder, slot_builder
 from tlsdoc.registry import (
     AlertDescription,
     AlertLevel,
@@ -1085,7 +1085,7 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     one = vec._one  # see _MessageCursor.span
     if one is not None:
         direction, shift, frames = one
-    builder = _SpanBuilder
+    builder = SpanBuilder
     remembered = _decoded_before
     cacheable = _SAME_BYTES_SAME_VALUE
     while pos < end:
@@ -1653,7 +1653,7 @@ class HandshakeReassembler:
         direction = self.direction
         frames_for = self.frames_for
         records = () if record is None else (record,)
-        raw_builder, span_builder, tuple_new = _RawHandshakeBuilder, _SpanBuilder, tuple.__new__
+        raw_builder, span_builder, tuple_new = _RawHandshakeBuilder, SpanBuilder, tuple.__new__
         while size - pos >= HANDSHAKE_HEADER_LENGTH:
             total = HANDSHAKE_HEADER_LENGTH + int.from_bytes(fragment[pos + 1 : pos + 4], "big")
             if size - pos < total:
@@ -1759,7 +1759,7 @@ class _MessageCursor(Cursor):
         if one is not None and end > start_pos:
             # = _span_maker(raw, frames_for)(start_pos, end), inlined
             shift = one[1]
-            obj = _SpanBuilder()
+            obj = SpanBuilder()
             obj.direction = one[0]
             obj.start = shift + start_pos
             obj.end = shift + end
@@ -1857,14 +1857,13 @@ class _MessageCursor(Cursor):
 
 _new_object = object.__new__
 # Span(...) without the frozen dataclass's __init__: filled as an instance of
-# a plain class with Span's slots, then made a Span (records.slot_builder):
+# a plain class with Span's slots, then made a Span (records.SpanBuilder):
 # the same frozen value in a fraction of the time.  The decoders make one
 # per extension and per list entry.
-_SpanBuilder = slot_builder(Span)
 
 
 def _new_span(direction: Direction | None, start: int, end: int, frames: tuple[int, ...]) -> Span:
-    obj = _SpanBuilder()
+    obj = SpanBuilder()
     obj.direction = direction
     obj.start = start
     obj.end = end
@@ -1889,7 +1888,7 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
         # One contiguous run of stream bytes (the common case): a shift.
         shift = pieces[0].stream_start if pieces else raw.span.start
         if one is not None:
-            builder = _SpanBuilder
+            builder = SpanBuilder
 
             def spans_in_one_frame(start: int, end: int) -> Span:
                 # _new_span inlined: the decoders make one span per extension and entry

@@ -234,7 +234,8 @@ def slot_builder(cls: type) -> type:
     return builder
 
 
-_SpanBuilder = slot_builder(Span)
+#: Span's slot builder, shared by the decoders that make spans by the thousand.
+SpanBuilder = slot_builder(Span)
 _RecordBuilder = slot_builder(Record)
 
 
@@ -358,7 +359,7 @@ def parse_records(
     content_types = _CONTENT_TYPE_MEMBERS.get
     versions = _VERSION_MEMBERS.get
     known_types = RECORD_CONTENT_TYPES
-    span_builder = _SpanBuilder
+    span_builder = SpanBuilder
     record_builder = _RecordBuilder
     if chunks is not None and (not chunks[0] or chunks[0][-1] != size):
         chunks = None  # not a table of this data
