@@ -12,6 +12,9 @@ byte for byte what one process writes: stdout, stderr and the exit status.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 import synth
@@ -232,3 +235,21 @@ def test_the_merge_alone_rebuilds_one_process_order(tmp_path, batch):
             merge.add(k, events) if events else merge.end(k)
         assert out == expected
         assert merge.warnings == single.warnings
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are set only on Linux (F_SETPIPE_SZ)")
+def test_a_worker_can_send_a_megabyte_before_it_waits_for_the_parent():
+    # The parent reads only from the worker the merge waits for; the other
+    # one goes on until its pipe is full.  A pipe must take PIPE_BYTES with
+    # nobody reading (Linux's default is 64 KiB).
+    read_end, write_end = cli._roomy_pipe()
+    try:
+        os.set_blocking(write_end, False)
+        sent = 0
+        with pytest.raises(BlockingIOError):
+            while sent <= cli.PIPE_BYTES:
+                sent += os.write(write_end, b"\0" * 65536)
+        assert sent >= cli.PIPE_BYTES
+    finally:
+        os.close(read_end)
+        os.close(write_end)
