@@ -325,3 +325,21 @@ def test_extensions_spans_inlined_are_what_span_maker_gives():
             assert ext.span == maker(start, ext.span.end - 50) and type(ext.span) is Span
         general = decode_message(raw, None, lambda s, e: one_frame(s, e))  # another frames_for: no shortcut
         assert fast == general and repr(fast) == repr(general)
+
+
+def test_new_entry_builds_what_the_constructor_builds():
+    # new_entry takes HandshakeEntry's fields in order, the same defaults
+    fields = dataclasses.fields(handshake.HandshakeEntry)
+    parameters = list(inspect.signature(handshake.new_entry).parameters.values())
+    assert [p.name for p in parameters] == [f.name for f in fields]
+    assert [p.default for p in parameters] == [
+        inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default for f in fields]
+    values = [(f"value of {f.name}", i) for i, f in enumerate(fields)]
+    for given in range(5, len(values) + 1):  # the required five, then each default given
+        fast = handshake.new_entry(*values[:given])
+        slow = handshake.HandshakeEntry(**{f.name: v for f, v in zip(fields, values[:given])})
+        assert type(fast) is handshake.HandshakeEntry
+        assert fast == slow and hash(fast) == hash(slow)
+        assert [getattr(fast, f.name) for f in fields] == [getattr(slow, f.name) for f in fields]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.name = "changed"

@@ -2020,6 +2020,32 @@ class HandshakeEntry:
         return self.span.frames
 
 
+_HandshakeEntryBuilder = slot_builder(HandshakeEntry)
+
+
+def new_entry(name: str, msg_type: HandshakeType | int | None, direction: Direction,
+              records: tuple[int, ...], span: Span, message: Message | None = None,
+              encrypted: bool = False, raw: bytes | None = None, error: str | None = None) -> HandshakeEntry:
+    """``HandshakeEntry(name=name, ...)``, the fields in order: for the loops that make
+    one per message or encrypted record (_walk, _entry, the decryption's).
+
+    The frozen dataclass's __init__ sets each of the nine fields with
+    object.__setattr__ (0.8 µs); filled as a slot builder, 0.2 µs.
+    """
+    obj = _HandshakeEntryBuilder()
+    obj.name = name
+    obj.msg_type = msg_type
+    obj.direction = direction
+    obj.records = records
+    obj.span = span
+    obj.message = message
+    obj.encrypted = encrypted
+    obj.raw = raw
+    obj.error = error
+    obj.__class__ = HandshakeEntry
+    return obj
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertEntry:
     """An alert record, RFC 8446 §6 (RFC 5246 §7.2); level/description None when encrypted."""
@@ -2217,16 +2243,7 @@ def _entry(raw: RawHandshake, context: HandshakeContext | None, frames_for: Fram
     if message is None:
         message = decode_message(raw, context, frames_for)
     name = type(message).__name__ if not isinstance(message, OpaqueMessage) else raw.name
-    return HandshakeEntry(
-        name=name,
-        msg_type=raw.msg_type,
-        direction=raw.span.direction,
-        records=raw.records,
-        span=raw.span,
-        message=message,
-        encrypted=encrypted,
-        raw=raw.data,
-    )
+    return new_entry(name, raw.msg_type, raw.span.direction, raw.records, raw.span, message, encrypted, raw.data)
 
 
 def _frames_from_records(records: Sequence[Record]) -> FramesFor:
@@ -2352,9 +2369,7 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
             else:
                 handshake_phase = False
             if handshake_phase:
-                add_entry((position, HandshakeEntry(
-                    name="Encrypted", msg_type=None, direction=direction,
-                    records=(rec.index,), span=rec.span, encrypted=True)))
+                add_entry((position, new_entry("Encrypted", None, direction, (rec.index,), rec.span, None, True)))
         elif ctype == _CT_CHANGE_CIPHER_SPEC:
             state.ccs.append(rec.index)
             if rec.fragment != b"\x01" and not encrypted:  # an encrypted one (renegotiation) is ciphertext
@@ -2377,10 +2392,9 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
             # TLS <= 1.2 after ChangeCipherSpec: the first one is Finished (RFC 5246 §7.4.9).
             first_one = encrypted_handshake_seen == 0
             encrypted_handshake_seen += 1
-            add_entry((position, HandshakeEntry(
-                name="Finished" if first_one else "Encrypted",
-                msg_type=_HT_FINISHED if first_one else None,
-                direction=direction, records=(rec.index,), span=rec.span, encrypted=True)))
+            add_entry((position, new_entry("Finished" if first_one else "Encrypted",
+                                           _HT_FINISHED if first_one else None,
+                                           direction, (rec.index,), rec.span, None, True)))
     if reassembler.pending and not broken:
         _warn(state, "records end inside a handshake message", offset=reassembler.pending_offset,
               record=reassembler.pending_record, field=message_name(reassembler.pending[0]))

@@ -74,6 +74,7 @@ from tlsdoc.handshake import (
     RawHandshake,
     TlsHandshake,
     decode_message,
+    new_entry,
 )
 from tlsdoc.keylog import KeyLog
 from tlsdoc.keyschedule import (
@@ -305,25 +306,6 @@ def _lazy_decrypted_record(record: int, epoch: str, secret_name: str | None,
     obj = _new_object(DecryptedRecord)
     _d0(obj, record); _d1(obj, epoch); _d2(obj, secret_name); _d4(obj, frames)  # noqa: E702
     _d5(obj, reopen)
-    return obj
-
-
-# The same for the HandshakeEntry of each decrypted message (about seven per
-# connection).  The class is handshake.py's: if its fields change, this
-# fails at import rather than leaving a slot unset.
-(_e0, _e1, _e2, _e3, _e4, _e5, _e6, _e7, _e8) = tuple(
-    HandshakeEntry.__dict__[f.name].__set__ for f in dataclasses.fields(HandshakeEntry))
-assert tuple(f.name for f in dataclasses.fields(HandshakeEntry)) == (
-    "name", "msg_type", "direction", "records", "span", "message", "encrypted", "raw", "error"
-), "HandshakeEntry changed: update _new_handshake_entry"
-
-
-def _new_handshake_entry(name: str, msg_type: HandshakeType | int | None, direction: Direction,
-                         records: tuple[int, ...], span: Span, message: object,
-                         encrypted: bool, raw: bytes | None, error: str | None) -> HandshakeEntry:
-    obj = _new_object(HandshakeEntry)
-    _e0(obj, name); _e1(obj, msg_type); _e2(obj, direction); _e3(obj, records)  # noqa: E702
-    _e4(obj, span); _e5(obj, message); _e6(obj, encrypted); _e7(obj, raw); _e8(obj, error)  # noqa: E702
     return obj
 
 
@@ -873,7 +855,7 @@ class _Direction:
                                   records=raw.records, span=raw.span, raw=raw.data,
                                   encrypted=True, error=str(exc))
         name = raw.name if type(message).__name__ == "OpaqueMessage" else type(message).__name__
-        return _new_handshake_entry(name, raw.msg_type, self.direction, raw.records, raw.span,
+        return new_entry(name, raw.msg_type, self.direction, raw.records, raw.span,
                                     message, True, raw.data, None)
 
     def alert(self, rec: Record, content: bytes) -> None:
