@@ -273,6 +273,7 @@ from array import array  # noqa: E402
 
 from synth import data_indices, drop, duplicate, resend  # noqa: E402
 from test_tcp import arbitrary_segment  # noqa: E402
+from tlsdoc import tcp  # noqa: E402
 from tlsdoc.tcp import Reassembler  # noqa: E402
 
 
@@ -307,9 +308,13 @@ def _reassembled(segs, general: bool):
 
 
 def _check_built(conn) -> None:
-    # Connection, Stream and Handshake are built with their slots set
-    # directly: the same as their dataclass __init__ makes, and as frozen.
-    for value in (conn, conn.handshake, conn.client_stream, conn.server_stream):
+    # Connection, Stream, Handshake and HandshakePacket are built as slot
+    # objects given their class (tcp._slot_builder): the same as their
+    # dataclass __init__ makes, every field set, and as frozen.
+    hs = conn.handshake
+    packets = [p for p in (hs.syn, hs.syn_ack, hs.ack) if p is not None]
+    for value in (conn, hs, conn.client_stream, conn.server_stream, *packets):
+        assert type(value) in (tcp.Connection, tcp.Handshake, tcp.Stream, tcp.HandshakePacket)
         again = dataclasses.replace(value)
         assert _deep(again) == _deep(value) and again == value and hash(again) == hash(value)
         with pytest.raises(dataclasses.FrozenInstanceError):

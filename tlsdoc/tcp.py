@@ -80,6 +80,7 @@ _FIN = int(TcpFlags.FIN)
 _SYN = int(TcpFlags.SYN)
 _RST = int(TcpFlags.RST)
 _ACK = int(TcpFlags.ACK)
+_SYN_RST = _SYN | _RST
 #: How long (capture time) a completed connection's 4-tuple is remembered.
 TOMBSTONE_NS = 120 * 1_000_000_000
 _TOMBSTONE_MAX = 65536
@@ -500,23 +501,24 @@ class _Half:
         if base:  # offsets relative to the stream start (already, with a SYN: see raw0)
             starts = [v - base for v in starts]
             ends = [v - base for v in ends]
-        return _new(
-            Stream,
-            _STREAM_SETTERS,
-            (
-                self.direction,
-                self.isn,
-                None if base is None else (base + self.raw0) & _MASK,
-                b"".join(datas),
-                tuple(gaps),
-                self.fin_frame,
-                self.first_time,
-                self.end_time,
-                array("q", starts),
-                array("q", ends),
-                array("q", frames),
-            ),
-        )
+        stream = _StreamBuilder()  # Stream(...), see _slot_builder
+        stream.direction = self.direction
+        stream.isn = self.isn
+        stream.base_seq = None if base is None else (base + self.raw0) & _MASK
+        stream.data = b"".join(datas)
+        stream.gaps = tuple(gaps)
+        stream.fin_frame = self.fin_frame
+        stream.first_time_ns = self.first_time
+        stream.end_time_ns = self.end_time
+        # array("q", list), without array()'s argument parsing (a third of its cost here)
+        stream._starts = a = _EMPTY_Q[:]
+        a.fromlist(starts)
+        stream._ends = a = _EMPTY_Q[:]
+        a.fromlist(ends)
+        stream._frames = a = _EMPTY_Q[:]
+        a.fromlist(frames)
+        stream.__class__ = Stream
+        return stream
 
     def unwrap_peek(self, seq: int) -> int:
         """Like :meth:`unwrap` but without moving the reference."""
@@ -528,42 +530,49 @@ class _Half:
 
 # Stream(...), Connection(...), Handshake(...) and HandshakePacket(...)
 # without the frozen dataclass's __init__ (one object.__setattr__ per
-# field, about 0.14 µs each): the slots set directly, in field order, which
-# gives the same frozen objects in about a third of the time.  Used only
-# for values built here from checked data, a few per connection.
-def _setters(cls: type) -> tuple:
-    return tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
+# field, about 0.14 µs each): an instance of a plain class with the same
+# slots is filled, then given the frozen class, which gives the same frozen
+# objects.  Setting each slot through its member descriptor's __set__, as
+# this module did before, cost about as much again per field in argument
+# parsing (a method-wrapper call): 2,500 instructions per frame of
+# reassembly, 17% of it, with four values and three handshake packets per
+# connection.  Used only for values built here from checked data, with
+# every field set (tests/test_read_perf.py checks them against
+# dataclasses.replace).
+def _slot_builder(cls: type) -> type:
+    """records.slot_builder's pattern (tcp comes before records in the data
+    flow, so it has its own copy): a mutable class with *cls*'s slots; fill
+    an instance, then set its ``__class__`` to *cls*.  Raises TypeError at
+    import if *cls*'s layout does not allow that."""
+    if cls.__bases__ != (object,) or "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__:
+        raise TypeError(f"{cls.__name__}: not a slots class directly over object")
+    builder = type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__dict__["__slots__"]})
+    trial = builder()
+    trial.__class__ = cls  # TypeError here if the layouts differ
+    return builder
 
 
-def _new(cls: type, setters: tuple, values: tuple):
-    obj = object.__new__(cls)
-    for set_field, value in zip(setters, values):
-        set_field(obj, value)
-    return obj
-
-
-_STREAM_SETTERS = _setters(Stream)
-_HANDSHAKE_SETTERS = _setters(Handshake)
-_CONNECTION_SETTERS = _setters(Connection)
+_StreamBuilder = _slot_builder(Stream)
+_EMPTY_Q = array("q")  # copied (_EMPTY_Q[:]) for each chunk table: never changed
+_HandshakeBuilder = _slot_builder(Handshake)
+_ConnectionBuilder = _slot_builder(Connection)
+_HandshakePacketBuilder = _slot_builder(HandshakePacket)
+# The fields each builder's caller sets: update it when a class gains one.
 _STREAM_FIELDS = ("direction", "isn", "base_seq", "data", "gaps", "fin_frame", "first_time_ns",
                   "end_time_ns", "_starts", "_ends", "_frames")
 _HANDSHAKE_FIELDS = ("syn", "syn_ack", "ack", "syn_retransmissions")
 _CONNECTION_FIELDS = ("index", "client", "server", "client_guessed", "first_frame", "last_frame",
                       "first_time_ns", "last_time_ns", "handshake", "client_stream", "server_stream",
                       "closed_by", "frames")
-assert _STREAM_FIELDS == tuple(f.name for f in fields(Stream)), "update Stream's _new"
-assert _HANDSHAKE_FIELDS == tuple(f.name for f in fields(Handshake)), "update Handshake's _new"
-assert _CONNECTION_FIELDS == tuple(f.name for f in fields(Connection)), "update Connection's _new"
+_HS_FIELDS = ("frame", "time_ns", "seq", "ack", "relative_seq", "relative_ack", "flags", "window",
+              "options", "mss", "window_scale", "sack_permitted", "timestamps")
+assert _STREAM_FIELDS == tuple(f.name for f in fields(Stream)), "update _Half.finalise"
+assert _HANDSHAKE_FIELDS == tuple(f.name for f in fields(Handshake)), "update Reassembler._complete"
+assert _CONNECTION_FIELDS == tuple(f.name for f in fields(Connection)), "update Reassembler._complete"
+assert _HS_FIELDS == tuple(f.name for f in fields(HandshakePacket)), "update _hs_packet"
 
 _MSS, _WS, _SACK_OK, _TS = (int(k) for k in (TcpOptionKind.MSS, TcpOptionKind.WINDOW_SCALE,
                                                TcpOptionKind.SACK_PERMITTED, TcpOptionKind.TIMESTAMPS))
-# HandshakePacket(...) without the frozen dataclass's __init__ (one
-# object.__setattr__ per field): its slots set directly, in field order.
-# Three per connection; this halves their cost.
-_HS_FIELDS = ("frame", "time_ns", "seq", "ack", "relative_seq", "relative_ack", "flags", "window",
-              "options", "mss", "window_scale", "sack_permitted", "timestamps")
-assert _HS_FIELDS == tuple(f.name for f in fields(HandshakePacket)), "update _hs_packet"
-_HS_SETTERS = tuple(HandshakePacket.__dict__[name].__set__ for name in _HS_FIELDS)
 
 
 def _hs_packet(seg: Segment, my_isn: int | None, peer_isn: int | None) -> HandshakePacket:
@@ -581,25 +590,21 @@ def _hs_packet(seg: Segment, my_isn: int | None, peer_isn: int | None) -> Handsh
             sack_permitted = True
         elif kind == _TS:
             timestamps = value
-    has_ack = bool(seg.flags & _ACK)
-    values = (
-        seg.frame,
-        seg.time_ns,
-        seg.seq,
-        seg.ack,
-        None if my_isn is None else (seg.seq - my_isn) & _MASK,  # relative_seq
-        None if not has_ack or peer_isn is None else (seg.ack - peer_isn) & _MASK,  # relative_ack
-        seg.flags,
-        seg.window,
-        seg.options,
-        mss,
-        window_scale,
-        sack_permitted,
-        timestamps,
-    )
-    packet = object.__new__(HandshakePacket)
-    for set_field, value in zip(_HS_SETTERS, values):
-        set_field(packet, value)
+    packet = _HandshakePacketBuilder()  # HandshakePacket(...), see _slot_builder
+    packet.frame = seg.frame
+    packet.time_ns = seg.time_ns
+    packet.seq = seg.seq
+    packet.ack = seg.ack
+    packet.relative_seq = None if my_isn is None else (seg.seq - my_isn) & _MASK
+    packet.relative_ack = None if not seg.flags & _ACK or peer_isn is None else (seg.ack - peer_isn) & _MASK
+    packet.flags = seg.flags
+    packet.window = seg.window
+    packet.options = seg.options
+    packet.mss = mss
+    packet.window_scale = window_scale
+    packet.sack_permitted = sack_permitted
+    packet.timestamps = timestamps
+    packet.__class__ = HandshakePacket
     return packet
 
 
@@ -675,7 +680,7 @@ class Reassembler:
             self._next_evict = t + 1_000_000_000
             self._evict(t)
         entry = self._open.get((src, sport, dst, dport))
-        if entry is not None and not flags & (_SYN | _RST):
+        if entry is not None and not flags & _SYN_RST:
             # The hot path: data, an ACK or a FIN on an open connection.  It
             # is _segment() for that case, inlined: this runs for nearly every
             # packet, and the calls and attribute lookups were half its cost.
@@ -724,7 +729,7 @@ class Reassembler:
                     me.fin_u = end
                     me.fin_next_raw = (seq + n + 1) & _MASK
                     me.fin_frame = frame
-            if flags & _ACK and peer.fin_next_raw is not None and not peer.fin_acked:
+            if peer.fin_next_raw is not None and flags & _ACK and not peer.fin_acked:
                 if (ack - peer.fin_next_raw) & _MASK < _HALF:
                     peer.fin_acked = True
             if me.fin_acked and peer.fin_acked and me.whole() and peer.whole():
@@ -851,26 +856,29 @@ class Reassembler:
         prefix = self._prefix
         c2s = conn.c2s.finalise(lambda: f"{prefix}{conn.label} (client→server)", self._warn)
         s2c = conn.s2c.finalise(lambda: f"{prefix}{conn.label} (server→client)", self._warn)
-        handshake = _new(Handshake, _HANDSHAKE_SETTERS, (conn.syn, conn.syn_ack, conn.ack, conn.syn_retx))
-        return _new(
-            Connection,
-            _CONNECTION_SETTERS,
-            (
-                conn.index,
-                conn.client,
-                conn.server,
-                conn.guessed,
-                conn.frames[0],
-                conn.frames[-1],
-                conn.first_time,
-                conn.last_time,
-                handshake,
-                c2s,
-                s2c,
-                conn.closed_by,
-                tuple(conn.frames),
-            ),
-        )
+        handshake = _HandshakeBuilder()  # Handshake(...), see _slot_builder
+        handshake.syn = conn.syn
+        handshake.syn_ack = conn.syn_ack
+        handshake.ack = conn.ack
+        handshake.syn_retransmissions = conn.syn_retx
+        handshake.__class__ = Handshake
+        frames = conn.frames
+        done = _ConnectionBuilder()  # Connection(...), see _slot_builder
+        done.index = conn.index
+        done.client = conn.client
+        done.server = conn.server
+        done.client_guessed = conn.guessed
+        done.first_frame = frames[0]
+        done.last_frame = frames[-1]
+        done.first_time_ns = conn.first_time
+        done.last_time_ns = conn.last_time
+        done.handshake = handshake
+        done.client_stream = c2s
+        done.server_stream = s2c
+        done.closed_by = conn.closed_by
+        done.frames = tuple(frames)
+        done.__class__ = Connection
+        return done
 
     def _evict(self, now: int) -> None:
         # Memory only: an old tombstone is ignored at lookup anyway (_expired).
