@@ -1310,6 +1310,8 @@ def read_segments(
     buf = b""
     avail = off = 0
     fast_end = -54  # avail - 54: a record starting at or before it has 54 bytes in buf
+    last_sec = -1  # the fast path's last ts_sec, and its sec_ns = ts_sec * 10**9
+    sec_ns = 0
     base = 24  # file offset of buf[0]
     number = 0
     while True:
@@ -1380,12 +1382,15 @@ def read_segments(
                 seq, ack, flagb, window = tcp_rest(buf, start + 38)
                 ip_end = 14 + total
                 cap_end = incl if incl < ip_end else ip_end  # Ethernet padding is not payload
+                if sec != last_sec:  # sec * 10**9 is a big-int product: made once per second
+                    last_sec = sec
+                    sec_ns = sec * 1_000_000_000
                 at[0] = number
                 yield new_tuple(
                     Segment,
                     (
                         number,
-                        sec * 1_000_000_000 + frac * frac_ns,
+                        sec_ns + frac * frac_ns,
                         src,
                         dst,
                         sport,
@@ -1405,7 +1410,8 @@ def read_segments(
         # Everything else: what _record_segments does with the record.
         at[0] = number
         try:
-            result = _decode(number, sec * 1_000_000_000 + frac * frac_ns, linktype, buf[start:end], mine, shares)
+            result = _decode(number, sec * 1_000_000_000 + frac * frac_ns, linktype, buf[start:end],
+                             mine, shares)
         except DecodeError as exc:
             exc.with_context(capture=name)
             warn(f"{exc}; frame skipped")
