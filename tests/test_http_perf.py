@@ -426,3 +426,4 @@ def test_the_fast_head_readers_are_there():
     assert http._request_head is not None and http._response_head is not None
     head = http._fast_head(http._request_head, b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest", 0)
     assert isinstance(head[0], h11.Request) and head[1] == 27
+

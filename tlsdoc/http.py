@@ -65,6 +65,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, fields
+from operator import itemgetter
 
 import h11
 
@@ -72,7 +73,10 @@ try:  # h11's head readers and receive buffer, for the fast path (see the module
     from h11._readers import maybe_read_from_IDLE_client as _request_head
     from h11._readers import maybe_read_from_SEND_RESPONSE_server as _response_head
     from h11._receivebuffer import ReceiveBuffer as _ReceiveBuffer
-except ImportError:  # an h11 laid out otherwise: every message takes the general path
+    from h11._headers import Headers as _H11Headers
+
+    _H11Headers._full_items  # (raw name, lower-cased name, value) of each field, in order
+except (ImportError, AttributeError):  # an h11 laid out otherwise: every message takes the general path
     _request_head = _response_head = _ReceiveBuffer = None
 
 from tlsdoc.errors import DecodeError
@@ -367,8 +371,11 @@ def _line_at(data: bytes, start: int) -> str:
     the head and ends its first line: where the head ends need not be known.
     """
     cut = data.find(b"\n", start)
-    line = data[start:] if cut < 0 else data[start:cut]
-    return _text(line[:-1] if line.endswith(b"\r") else line)
+    if cut < 0:
+        cut = len(data)
+    if cut > start and data[cut - 1] == 13:  # a CR before the LF is the line ending's
+        cut -= 1
+    return _text(data[start:cut])
 
 
 def _read_body(reader: _Reader) -> tuple[bytes, Headers, bool]:
@@ -442,6 +449,9 @@ def _fast_head(read_head, data: bytes, pos: int):
         return None
 
 
+_lower_name = itemgetter(1)
+
+
 def _fast_message(cls, event, data: bytes, pos: int, head_end: int, body_allowed: bool,
                   direction: Direction):
     """The message whose head h11 read at *pos* (event, head_end), when its body needs no h11.
@@ -451,17 +461,24 @@ def _fast_message(cls, event, data: bytes, pos: int, head_end: int, body_allowed
     all in *data*; None for any other body.  The caller sets the fields of
     *cls* after the HttpMessage ones.
     """
-    headers = _pairs(event.headers)
-    framing = _framing(headers, body_allowed, request=cls is HttpRequest)
-    if framing == "none":
-        body, end = b"", head_end
-    elif framing == "content-length":
-        end = head_end + _content_length(headers, framing)
+    items = event.headers._full_items
+    headers = tuple([(raw.decode("latin-1"), value.decode("latin-1")) for raw, _, value in items])
+    # _framing and _content_length, on the names h11 lower-cased (a token's
+    # lower case is the same in bytes and in str)
+    names = list(map(_lower_name, items))
+    if not body_allowed:
+        body, framing, end = b"", "none", head_end
+    elif b"transfer-encoding" in names:
+        return None
+    elif b"content-length" in names:
+        end = head_end + int(items[names.index(b"content-length")][2])
         if end > len(data):
             return None
-        body = data[head_end:end]
+        body, framing = data[head_end:end], "content-length"
+    elif cls is HttpRequest:
+        body, framing, end = b"", "none", head_end
     else:
-        return None
+        return None  # delimited by the close
     return _new_message(cls, _line_at(data, pos), headers, body, (), framing, True, pos, end,
                         direction)
 
