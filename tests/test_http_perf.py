@@ -427,3 +427,14 @@ def test_the_fast_head_readers_are_there():
     head = http._fast_head(http._request_head, b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest", 0)
     assert isinstance(head[0], h11.Request) and head[1] == 27
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b" ", b"GET", b"\xe9"]), max_size=10)
+       .map(b"".join), st.integers(0, 12))
+def test_line_at_is_the_first_line_without_its_line_ending(data, start):
+    # _line_at slices once; this is what it stands for.
+    start = min(start, len(data))
+    cut = data.find(b"\n", start)
+    line = data[start:] if cut < 0 else data[start:cut]
+    assert http._line_at(data, start) == (line[:-1] if line.endswith(b"\r") else line).decode("latin-1")

@@ -48,7 +48,9 @@ all there, is read by h11's own head readers over h11's receive buffer
 h11 code decides where the head ends and whether it is well-formed.
 Anything else (an incomplete or malformed head, a 1xx, a chunked body or
 one delimited by the close, a body cut short) is read again by the general
-path, which decides with a connection as before.
+path, which decides with a connection as before.  Those readers live in
+h11's private modules: an h11 laid out otherwise turns the fast path off,
+and tests/test_http_perf.py holds it equal to the general path.
 
 HTTP/2 (ALPN ``h2`` or the client connection preface) is not decoded: the
 result is empty with a warning saying so, never garbage.  A stream that is
@@ -517,7 +519,7 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
     None when the stream ends inside the head; raises
     :class:`h11.RemoteProtocolError` when the response is malformed.
     """
-    if method not in (b"HEAD", b"CONNECT") and _response_head is not None:
+    if method not in (b"HEAD", b"CONNECT"):
         # Fast paths.  Telling h11 the method (_told_connection) costs about
         # as much as reading a small response, and only HEAD and CONNECT
         # change how a response is framed (RFC 9112 §6.3).  h11 also reads
@@ -525,19 +527,24 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
         # may answer early), framed as for any other method; a 1xx response
         # needs the request, so anything but a well-formed final response
         # is read again by the general path, which decides what it is.
-        head = _fast_head(_response_head, data, pos)
-        if head is not None and type(head[0]) is h11.Response:
-            event = head[0]
-            response = _fast_message(HttpResponse, event, data, pos, head[1],
-                                     _response_has_body(method, event.status_code), _S2C)
-            if response is not None:
-                _a0(response, event.status_code)
-                _a1(response, event.reason.decode("latin-1"))
-                _a2(response, event.http_version.decode("latin-1"))
-                _a3(response, ())
-                return response
-            # A body h11 must read (chunked, delimited by the close, cut
-            # short): an untold connection reads the response.
+        untold = _response_head is None
+        if not untold:
+            head = _fast_head(_response_head, data, pos)
+            if head is not None and type(head[0]) is h11.Response:
+                event = head[0]
+                response = _fast_message(HttpResponse, event, data, pos, head[1],
+                                         _response_has_body(method, event.status_code), _S2C)
+                if response is not None:
+                    _a0(response, event.status_code)
+                    _a1(response, event.reason.decode("latin-1"))
+                    _a2(response, event.http_version.decode("latin-1"))
+                    _a3(response, ())
+                    return response
+                # A body h11 must read (chunked, delimited by the close, cut
+                # short): an untold connection reads the response.
+                untold = True
+            # (else an untold connection would not give a final response either)
+        if untold:
             try:
                 response = _read_response_with(_connection(h11.CLIENT), data, pos, closed, method)
             except h11.RemoteProtocolError:
