@@ -304,3 +304,137 @@ def test_fast_constructors_equal_init():
         start_line="HTTP/1.0 200 ok", headers=(("Content-Length", "2"),), body=b"hi", trailers=(),
         framing="content-length", complete=True, offset=2, end=42,
         direction=Direction.SERVER_TO_CLIENT, status=200, reason="ok", version="1.0", informational=())
+
+
+# -- h11's head readers without a Connection (http._fast_head) -----------------------
+#
+# The usual message (a head, then no body or a Content-Length body that is all
+# there) is read by h11's head readers alone, without an h11.Connection; every
+# other one by the general path.  Whatever comes in, the result must be the
+# general path's: the same message, None, or the same error.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_REQUEST_LINES = [
+    b"GET / HTTP/1.1", b"POST /upload?x=1 HTTP/1.1", b"HEAD /h HTTP/1.1", b"GET /old HTTP/1.0",
+    b"CONNECT example.com:443 HTTP/1.1", b"OPTIONS * HTTP/1.1",
+]
+_STATUS_LINES = [
+    b"HTTP/1.1 200 OK", b"HTTP/1.0 200 ok", b"HTTP/1.1 204 No Content", b"HTTP/1.1 304 Not Modified",
+    b"HTTP/1.1 100 Continue", b"HTTP/1.1 101 Switching Protocols", b"HTTP/1.1 404 ",
+    b"HTTP/1.1 200", b"HTTP/1.1 500 caf\xe9",
+]
+_BAD_START_LINES = [
+    b"GET  / HTTP/1.1", b"GET / HTTP/2.0", b"G\xe9T / HTTP/1.1", b"GET /\x00 HTTP/1.1",
+    b" GET / HTTP/1.1", b"HTTP/1.1 20 OK", b"HTTP/1.1 200 \x00", b"", b"\x16\x03\x01",
+]
+_FIELDS = [
+    b"Host: a", b"Host: a", b"Content-Length: 0", b"Content-Length: 3", b"Content-Length: 5",
+    b"Content-Length: 007", b"Content-Length: 2, 2", b"Transfer-Encoding: chunked",
+    b"Transfer-Encoding: CHUNKED", b"Connection: close", b"Connection: keep-alive, Upgrade",
+    b"Upgrade: websocket", b"Expect: 100-continue", b"Cookie: " + b"c" * 300 + b"; d=" + b"e" * 40,
+    b"X-Obs: caf\xe9 \xff", b"X-Fold: a", b"  folded", b"X-Empty:", b"X-Space:   padded   ",
+]
+_BAD_FIELDS = [
+    b"Host: b", b"Host:", b"Content-Length: 1, 2", b"Content-Length: x", b"Content-Length: -1",
+    b"Content-Length: 99999999999999999999999", b"Transfer-Encoding: gzip",
+    b"Transfer-Encoding: gzip, chunked", b"\tfolded at the start", b"Bad Name: x", b"NoColon",
+    b"X-Nul: a\x00b", b": no name",
+]
+_BODIES = [b"", b"abc", b"abcdefgh", b"3\r\nabc\r\n0\r\n\r\n", b"1\r\na\r\n0\r\nT: 1\r\n\r\n",
+           b"zz\r\n", b"HTTP/1.1 200 OK\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"]
+
+
+@st.composite
+def _streams(draw, start_lines):
+    """One to three messages (mostly well-formed), maybe after a few bytes, maybe cut anywhere."""
+    eol = draw(st.sampled_from([b"\r\n", b"\n"]))
+    messages = []
+    for _ in range(draw(st.integers(1, 3))):
+        lines = [draw(st.sampled_from(start_lines))]
+        lines += draw(st.lists(st.sampled_from(_FIELDS), max_size=6))
+        if draw(st.integers(0, 9)) == 0:
+            lines[0] = draw(st.sampled_from(_BAD_START_LINES))
+        if draw(st.integers(0, 9)) == 0:
+            lines.insert(draw(st.integers(1, len(lines))), draw(st.sampled_from(_BAD_FIELDS)))
+        messages.append(eol.join(lines) + eol + eol + draw(st.sampled_from(_BODIES)))
+    data = draw(st.sampled_from([b"", b"\r\n", b"xx"])) + b"".join(messages)
+    return data[:draw(st.integers(0, len(data)))] if draw(st.integers(0, 3)) == 0 else data
+
+
+def _cut_near_the_end(data: bytes):
+    """*data*, then cut short by 1 to 12 bytes: bodies and heads one byte short and so on."""
+    return [data[:end] for end in range(len(data), max(0, len(data) - 13), -1)]
+
+
+def _both_paths(monkeypatch, read):
+    """read() with the fast head readers, then with them switched off."""
+    fast = _outcome(read)
+    with monkeypatch.context() as m:
+        m.setattr(http, "_request_head", None)
+        m.setattr(http, "_response_head", None)
+        general = _outcome(read)
+    return fast, general
+
+
+_SETTINGS = dict(max_examples=400, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@settings(**_SETTINGS)
+@given(data=_streams(_REQUEST_LINES), closed=st.booleans(), piece=st.sampled_from([1, 7, 64, 4096]))
+def test_fast_request_reading_is_the_general_one(monkeypatch, data, closed, piece):
+    monkeypatch.setattr(http, "_PIECE", piece)
+    for data in _cut_near_the_end(data):
+        for pos in {0, 2, data.find(b"\n") + 1}:
+            if pos < len(data):
+                fast, general = _both_paths(monkeypatch, lambda: http._read_request(data, pos, closed))
+                assert fast == general, (data, pos, closed)
+
+
+@settings(**_SETTINGS)
+@given(data=_streams(_STATUS_LINES), closed=st.booleans(), piece=st.sampled_from([1, 7, 64, 4096]),
+       method=st.sampled_from([b"GET", b"POST", b"HEAD", b"CONNECT"]), upgrade=st.booleans())
+def test_fast_response_reading_is_the_general_one(monkeypatch, data, closed, piece, method, upgrade):
+    monkeypatch.setattr(http, "_PIECE", piece)
+    for data in _cut_near_the_end(data):
+        for pos in {0, 2, data.find(b"\n") + 1}:
+            if pos < len(data):
+                fast, general = _both_paths(
+                    monkeypatch, lambda: http._read_response(data, pos, closed, method, upgrade))
+                assert fast == general, (data, pos, closed, method, upgrade)
+
+
+@settings(**_SETTINGS)
+@given(client=_streams(_REQUEST_LINES), server=_streams(_STATUS_LINES), client_closed=st.booleans(),
+       server_closed=st.booleans())
+def test_fast_conversation_is_the_general_one(monkeypatch, client, server, client_closed,
+                                              server_closed):
+    for cut_server in _cut_near_the_end(server)[::3]:
+        def read():
+            return (http.parse_http(client, cut_server, client_closed=client_closed,
+                                    server_closed=server_closed),
+                    http.parse_http(None, cut_server, server_closed=server_closed))
+        fast, general = _both_paths(monkeypatch, read)
+        assert fast == general
+
+
+def test_the_fast_head_readers_are_there():
+    # The h11 this is tested with has the readers the fast path drives (an
+    # h11 without them would silently take the general path everywhere).
+    assert http._request_head is not None and http._response_head is not None
+    head = http._fast_head(http._request_head, b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest", 0)
+    assert isinstance(head[0], h11.Request) and head[1] == 27
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b" ", b"GET", b"\xe9"]), max_size=10)
+       .map(b"".join), st.integers(0, 12))
+def test_line_at_is_the_first_line_without_its_line_ending(data, start):
+    # _line_at slices once; this is what it stands for.
+    start = min(start, len(data))
+    cut = data.find(b"\n", start)
+    line = data[start:] if cut < 0 else data[start:cut]
+    assert http._line_at(data, start) == (line[:-1] if line.endswith(b"\r") else line).decode("latin-1")

@@ -36,6 +36,22 @@ observer, and how they are handled here:
   read again the general way only when that does not give a final
   response (:func:`_read_response`).
 
+Driving h11 without a Connection.  A :class:`h11.Connection` around the
+reading of a head costs a third of it: the connection's state machine,
+header scans for keep-alive, Expect and switch proposals, and the body
+reader it sets up.  For an observer that reads one message with a fresh
+connection, none of that can reject a head h11's reader accepted (a fresh
+client may send any Request; a server in IDLE any final Response), so the
+usual message, a head followed by no body or a Content-Length body that is
+all there, is read by h11's own head readers over h11's receive buffer
+(:func:`_fast_head`), fed as :class:`_Reader` feeds a connection.  The same
+h11 code decides where the head ends and whether it is well-formed.
+Anything else (an incomplete or malformed head, a 1xx, a chunked body or
+one delimited by the close, a body cut short) is read again by the general
+path, which decides with a connection as before.  Those readers live in
+h11's private modules: an h11 laid out otherwise turns the fast path off,
+and tests/test_http_perf.py holds it equal to the general path.
+
 HTTP/2 (ALPN ``h2`` or the client connection preface) is not decoded: the
 result is empty with a warning saying so, never garbage.  A stream that is
 not HTTP/1.x at all gives no exchanges (and a warning only when ALPN said
@@ -51,8 +67,19 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, fields
+from operator import itemgetter
 
 import h11
+
+try:  # h11's head readers and receive buffer, for the fast path (see the module docstring)
+    from h11._readers import maybe_read_from_IDLE_client as _request_head
+    from h11._readers import maybe_read_from_SEND_RESPONSE_server as _response_head
+    from h11._receivebuffer import ReceiveBuffer as _ReceiveBuffer
+    from h11._headers import Headers as _H11Headers
+
+    _H11Headers._full_items  # (raw name, lower-cased name, value) of each field, in order
+except (ImportError, AttributeError):  # an h11 laid out otherwise: every message takes the general path
+    _request_head = _response_head = _ReceiveBuffer = None
 
 from tlsdoc.errors import DecodeError
 from tlsdoc.wire import Direction
@@ -346,8 +373,11 @@ def _line_at(data: bytes, start: int) -> str:
     the head and ends its first line: where the head ends need not be known.
     """
     cut = data.find(b"\n", start)
-    line = data[start:] if cut < 0 else data[start:cut]
-    return _text(line[:-1] if line.endswith(b"\r") else line)
+    if cut < 0:
+        cut = len(data)
+    if cut > start and data[cut - 1] == 13:  # a CR before the LF is the line ending's
+        cut -= 1
+    return _text(data[start:cut])
 
 
 def _read_body(reader: _Reader) -> tuple[bytes, Headers, bool]:
@@ -397,7 +427,75 @@ def _body(reader: _Reader, headers: Headers, framing: str) -> tuple[bytes, Heade
     return body, trailers, complete, reader.position()
 
 
+def _fast_head(read_head, data: bytes, pos: int):
+    """(event, end of the head) from h11's head reader *read_head* at *pos*, or None.
+
+    The buffer is fed as :class:`_Reader` feeds a connection (pieces from
+    _PIECE, doubling) until the reader returns the head.  None when the
+    stream ends first or h11 rejects the head: the general path then reads
+    it with a connection and says why (head limit, close, error message).
+    """
+    buf = _ReceiveBuffer()
+    fed, piece, size = pos, _PIECE, len(data)
+    try:
+        while True:
+            buf += data[fed:fed + piece]
+            fed = min(size, fed + piece)
+            event = read_head(buf)
+            if event is not None:
+                return event, fed - len(buf)
+            if fed >= size:
+                return None
+            piece *= 2
+    except h11.LocalProtocolError:
+        return None
+
+
+_lower_name = itemgetter(1)
+
+
+def _fast_message(cls, event, data: bytes, pos: int, head_end: int, body_allowed: bool,
+                  direction: Direction):
+    """The message whose head h11 read at *pos* (event, head_end), when its body needs no h11.
+
+    Equal to what :func:`_body` and the general readers give, for a message
+    without a body (framing ``"none"``) or with a Content-Length body that is
+    all in *data*; None for any other body.  The caller sets the fields of
+    *cls* after the HttpMessage ones.
+    """
+    items = event.headers._full_items
+    headers = tuple([(raw.decode("latin-1"), value.decode("latin-1")) for raw, _, value in items])
+    # _framing and _content_length, on the names h11 lower-cased (a token's
+    # lower case is the same in bytes and in str)
+    names = list(map(_lower_name, items))
+    if not body_allowed:
+        body, framing, end = b"", "none", head_end
+    elif b"transfer-encoding" in names:
+        return None
+    elif b"content-length" in names:
+        end = head_end + int(items[names.index(b"content-length")][2])
+        if end > len(data):
+            return None
+        body, framing = data[head_end:end], "content-length"
+    elif cls is HttpRequest:
+        body, framing, end = b"", "none", head_end
+    else:
+        return None  # delimited by the close
+    return _new_message(cls, _line_at(data, pos), headers, body, (), framing, True, pos, end,
+                        direction)
+
+
 def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
+    if _request_head is not None:
+        head = _fast_head(_request_head, data, pos)
+        if head is not None:
+            event = head[0]
+            request = _fast_message(HttpRequest, event, data, pos, head[1], True, _C2S)
+            if request is not None:
+                _q0(request, event.method.decode("latin-1"))
+                _q1(request, event.target.decode("latin-1"))
+                _q2(request, event.http_version.decode("latin-1"))
+                return request
     reader = _Reader(_connection(h11.SERVER), data, pos, closed)
     event = reader.next_event()
     if not isinstance(event, h11.Request):
@@ -422,19 +520,37 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
     :class:`h11.RemoteProtocolError` when the response is malformed.
     """
     if method not in (b"HEAD", b"CONNECT"):
-        # Fast path.  Telling h11 the method (_told_connection) costs about
+        # Fast paths.  Telling h11 the method (_told_connection) costs about
         # as much as reading a small response, and only HEAD and CONNECT
         # change how a response is framed (RFC 9112 §6.3).  h11 also reads
         # a final response the client has not sent a request for (a server
         # may answer early), framed as for any other method; a 1xx response
         # needs the request, so anything but a well-formed final response
         # is read again by the general path, which decides what it is.
-        try:
-            response = _read_response_with(_connection(h11.CLIENT), data, pos, closed, method)
-        except h11.RemoteProtocolError:
-            response = None
-        if response is not None:
-            return response
+        untold = _response_head is None
+        if not untold:
+            head = _fast_head(_response_head, data, pos)
+            if head is not None and type(head[0]) is h11.Response:
+                event = head[0]
+                response = _fast_message(HttpResponse, event, data, pos, head[1],
+                                         _response_has_body(method, event.status_code), _S2C)
+                if response is not None:
+                    _a0(response, event.status_code)
+                    _a1(response, event.reason.decode("latin-1"))
+                    _a2(response, event.http_version.decode("latin-1"))
+                    _a3(response, ())
+                    return response
+                # A body h11 must read (chunked, delimited by the close, cut
+                # short): an untold connection reads the response.
+                untold = True
+            # (else an untold connection would not give a final response either)
+        if untold:
+            try:
+                response = _read_response_with(_connection(h11.CLIENT), data, pos, closed, method)
+            except h11.RemoteProtocolError:
+                response = None
+            if response is not None:
+                return response
     return _read_response_with(_told_connection(method, upgrade), data, pos, closed, method,
                                informational=True)
 
