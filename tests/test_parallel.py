@@ -12,6 +12,7 @@ byte for byte what one process writes: stdout, stderr and the exit status.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -21,7 +22,7 @@ import synth
 from conftest import CAPTURES, ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
-from tlsdoc import analysis, cli
+from tlsdoc import analysis, capture, cli, shares, tcp
 
 
 def _damaged(tmp_path):
@@ -253,3 +254,20 @@ def test_a_worker_can_send_a_megabyte_before_it_waits_for_the_parent():
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+@pytest.mark.parametrize("path", list(_every_capture()), ids=lambda p: p.name)
+def test_a_workers_connection_copy_is_what_replace_gives(path):
+    with capture.open_capture(path) as cap:
+        reassembler = tcp.Reassembler(warn=lambda text: None)
+        connections = [c for seg in cap.segments(warn=lambda text: None) for c in reassembler.feed(seg)]
+        connections += list(reassembler.finish())
+    assert connections
+    marked = shares.marked_index("token", 1)
+    for conn in connections:
+        copy = shares._with_index(conn, marked(conn.index + 7))
+        expected = dataclasses.replace(conn, index=marked(conn.index + 7))
+        assert type(copy) is tcp.Connection
+        assert copy == expected and f"{copy.index}" == f"{expected.index}"
+        assert all(getattr(copy, f.name) is getattr(expected, f.name)
+                   for f in dataclasses.fields(conn) if f.name != "index")
