@@ -49,8 +49,9 @@ h11 code decides where the head ends and whether it is well-formed.
 Anything else (an incomplete or malformed head, a 1xx, a chunked body or
 one delimited by the close, a body cut short) is read again by the general
 path, which decides with a connection as before.  Those readers live in
-h11's private modules: an h11 laid out otherwise turns the fast path off,
-and tests/test_http_perf.py holds it equal to the general path.
+h11's private modules, so the fast path is on only for the h11 releases
+it was checked with (:data:`FAST_H11_VERSIONS`), and tests/test_http_perf.py
+holds it equal to the general path.
 
 HTTP/2 (ALPN ``h2`` or the client connection preface) is not decoded: the
 result is empty with a warning saying so, never garbage.  A stream that is
@@ -71,7 +72,15 @@ from operator import itemgetter
 
 import h11
 
+#: The h11 releases whose private head readers the fast path has been held
+#: equal to the general path with (tests/test_http_perf.py, on the version
+#: constraints.txt pins).  Private code may change its meaning without
+#: changing its names: any other release takes the general path only.
+FAST_H11_VERSIONS = ("0.16.0",)
+
 try:  # h11's head readers and receive buffer, for the fast path (see the module docstring)
+    if h11.__version__ not in FAST_H11_VERSIONS:
+        raise ImportError(f"h11 {h11.__version__}: not checked for the fast path")
     from h11._readers import maybe_read_from_IDLE_client as _request_head
     from h11._readers import maybe_read_from_SEND_RESPONSE_server as _response_head
     from h11._receivebuffer import ReceiveBuffer as _ReceiveBuffer
