@@ -2297,8 +2297,10 @@ def _warn(state: _DirectionState, message: str, *, offset: int | None, record: i
     state.warnings.append(str(err))
 
 
-def _plaintext_hellos(state: _DirectionState) -> list[RawHandshake]:
-    """The handshake messages before the first non-handshake record (hellos are always plaintext).
+def _plaintext_hellos(state: _DirectionState) -> None:
+    """Reassemble the handshake messages before the first non-handshake record into ``state.raws``.
+
+    (The hellos are always in plaintext.)
 
     _walk reads those records the same way whatever the version (nothing is
     encrypted before a ChangeCipherSpec or application_data record), so it
@@ -2314,7 +2316,6 @@ def _plaintext_hellos(state: _DirectionState) -> list[RawHandshake]:
     else:
         position = len(state.records)
     state.head = (reassembler, position)
-    return [raw for _, raw in state.raws]
 
 
 def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int | None) -> None:
@@ -2345,6 +2346,23 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
     direction = state.direction
     for position, rec in enumerate(state.records[first:], first):
         ctype = rec.content_type
+        if ctype is application_data and tls13:
+            # TLS 1.3 application data, most of the records: what the general
+            # branches below do for it (encrypted; not a handshake record; the
+            # application_data branch), without their other comparisons.  A
+            # plain int 23 (a hand-made Record) takes the general way.
+            if reassembler._buffer:
+                interleave_check(rec)
+            add_encrypted(rec.index)
+            application_data_seen += 1
+            if application_data_seen == 1:  # handshake_phase
+                add_entry((position, new_entry("Encrypted", None, direction, (rec.index,), rec.span, None, True)))
+            elif peer_first_encrypted_frame is not None:
+                frames = rec.span.frames
+                if frames and frames[0] < peer_first_encrypted_frame:  # handshake_phase
+                    add_entry((position, new_entry("Encrypted", None, direction, (rec.index,), rec.span, None,
+                                                   True)))
+            continue
         encrypted = after_ccs or (tls13 and ctype == application_data)
         if ctype == handshake_type and not encrypted:
             if broken:
@@ -2435,26 +2453,18 @@ def parse_handshake(
     server_recs, server_frames, server_dir = _unpack(server_records)
     client = _DirectionState(client_dir or Direction.CLIENT_TO_SERVER, client_recs, client_frames)
     server = _DirectionState(server_dir or Direction.SERVER_TO_CLIENT, server_recs, server_frames)
-    warnings: list[str] = []
 
     # 1. Version: the first ServerHello / HelloRetryRequest decides the rules.
-    context = HandshakeContext()
     # A ServerHello is needed three times (version, hellos, the full list)
-    # and its body does not depend on the context: decode each one once.
+    # and its body does not depend on the context: each one is decoded once,
+    # kept in *hellos* by (stream offset, bytes).
     hellos: dict[tuple[int, bytes], Message] = {}
-
-    def decode_hello(raw: RawHandshake) -> Message:
-        key = (raw.span.start, raw.data)
-        message = hellos.get(key)
-        if message is None:
-            message = hellos[key] = decode_message(raw, None, server.frames_for)
-        return message
-
     first_server_hello: Message | None = None
-    for raw in _plaintext_hellos(server):
+    _plaintext_hellos(server)
+    for _, raw in server.raws:
         if raw.msg_type == _HT_SERVER_HELLO:
             try:
-                first_server_hello = decode_hello(raw)
+                first_server_hello = _decode_hello(raw, hellos, server.frames_for)
             except TlsdocError:
                 pass  # reported when the full list is decoded below
             break
@@ -2472,10 +2482,10 @@ def parse_handshake(
 
     # 3. Decode: hellos first (they need no context), then the rest with it.
     client_hello = server_hello = hrr = None
-    for raw in (r for _, r in server.raws):
+    for _, raw in server.raws:
         if raw.msg_type == _HT_SERVER_HELLO:
             try:
-                msg = decode_hello(raw)
+                msg = _decode_hello(raw, hellos, server.frames_for)
             except TlsdocError:
                 continue
             if isinstance(msg, HelloRetryRequest) and hrr is None:
@@ -2486,28 +2496,11 @@ def parse_handshake(
         context = HandshakeContext(version=server_hello.selected_version, cipher_suite=server_hello.cipher_suite)
     elif hrr is not None:
         context = HandshakeContext(version=hrr.selected_version, cipher_suite=hrr.cipher_suite)
+    else:
+        context = HandshakeContext()
 
-    def decode_all(state: _DirectionState) -> tuple[HandshakeEntry, ...]:
-        out: list[tuple[int, int, HandshakeEntry]] = []
-        for order, (position, raw) in enumerate(state.raws):
-            try:
-                known = hellos.get((raw.span.start, raw.data)) if state is server else None
-                entry = _entry(raw, context, state.frames_for, message=known)
-            except TlsdocError as exc:
-                if exc.offset is not None:
-                    frames = tuple(state.frames_for(exc.offset, exc.offset + 1))
-                    exc.with_context(frame=frames[0] if frames else None)
-                state.warnings.append(str(exc))
-                entry = HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=state.direction,
-                                       records=raw.records, span=raw.span, raw=raw.data, error=str(exc))
-            out.append((position, order, entry))
-        for order, (position, entry) in enumerate(state.entries):
-            out.append((position, len(state.raws) + order, entry))
-        out.sort()  # (position, order) pairs are distinct: entries themselves are never compared
-        return tuple([e for _, _, e in out])
-
-    client_entries = decode_all(client)
-    server_entries = decode_all(server)
+    client_entries = _decode_all(client, context, None)
+    server_entries = _decode_all(server, context, hellos)
     for entry in client_entries:
         if isinstance(entry.message, ClientHello):
             client_hello = entry.message
@@ -2532,32 +2525,84 @@ def parse_handshake(
         if alpn is None and isinstance(entry.message, EncryptedExtensions):
             alpn = _alpn_of(entry.message.extensions)
 
-    warnings.extend(client.warnings)
-    warnings.extend(server.warnings)
-    return TlsHandshake(
-        client_messages=client_entries,
-        server_messages=server_entries,
-        client_alerts=tuple(client.alerts),
-        server_alerts=tuple(server.alerts),
-        client_ccs=tuple(client.ccs),
-        server_ccs=tuple(server.ccs),
-        client_encrypted_records=tuple(client.encrypted),
-        server_encrypted_records=tuple(server.encrypted),
-        version=context.version,
-        cipher_suite=context.cipher_suite,
-        sni=sni,
-        alpn=alpn,
-        client_random=client_hello.random if client_hello else None,
-        server_random=server_hello.random if server_hello else None,
-        resumed=resumed,
-        hello_retry=hrr is not None,
-        extended_master_secret=ems,
-        encrypt_then_mac=etm,
-        client_hello=client_hello,
-        server_hello=server_hello,
-        hello_retry_request=hrr,
-        warnings=tuple(warnings),
-    )
+    # TlsHandshake(client_messages=..., ...) through its slot builder, every
+    # field set (tests/test_handshake_perf.py checks it against the keyword
+    # constructor): the generated __init__ would make 22 descriptor calls
+    view = _TlsHandshakeBuilder()
+    view.client_messages = client_entries
+    view.server_messages = server_entries
+    view.client_alerts = tuple(client.alerts)
+    view.server_alerts = tuple(server.alerts)
+    view.client_ccs = tuple(client.ccs)
+    view.server_ccs = tuple(server.ccs)
+    view.client_encrypted_records = tuple(client.encrypted)
+    view.server_encrypted_records = tuple(server.encrypted)
+    view.version = context.version
+    view.cipher_suite = context.cipher_suite
+    view.sni = sni
+    view.alpn = alpn
+    view.client_random = client_hello.random if client_hello else None
+    view.server_random = server_hello.random if server_hello else None
+    view.resumed = resumed
+    view.hello_retry = hrr is not None
+    view.extended_master_secret = ems
+    view.encrypt_then_mac = etm
+    view.client_hello = client_hello
+    view.server_hello = server_hello
+    view.hello_retry_request = hrr
+    view.warnings = tuple(client.warnings + server.warnings)
+    view.__class__ = TlsHandshake
+    return view
+
+
+_TlsHandshakeBuilder = slot_builder(TlsHandshake)
+
+
+def _decode_hello(raw: RawHandshake, hellos: dict[tuple[int, bytes], Message], frames_for: FramesFor) -> Message:
+    """The server's hello *raw*, decoded once per parse_handshake (kept in *hellos*)."""
+    key = (raw.span.start, raw.data)
+    message = hellos.get(key)
+    if message is None:
+        message = hellos[key] = decode_message(raw, None, frames_for)
+    return message
+
+
+def _decode_all(state: _DirectionState, context: HandshakeContext,
+                hellos: dict[tuple[int, bytes], Message] | None) -> tuple[HandshakeEntry, ...]:
+    """The direction's entries in record order: its plaintext messages decoded, and its encrypted entries.
+
+    *hellos*: the server's hellos decoded already (None for the client).
+    """
+    frames_for = state.frames_for
+    out: list[HandshakeEntry] = []
+    for _, raw in state.raws:
+        try:
+            known = hellos.get((raw.span.start, raw.data)) if hellos is not None else None
+            entry = _entry(raw, context, frames_for, message=known)
+        except TlsdocError as exc:
+            if exc.offset is not None:
+                frames = tuple(frames_for(exc.offset, exc.offset + 1))
+                exc.with_context(frame=frames[0] if frames else None)
+            state.warnings.append(str(exc))
+            entry = HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=state.direction,
+                                   records=raw.records, span=raw.span, raw=raw.data, error=str(exc))
+        out.append(entry)
+    encrypted = state.entries
+    if not encrypted:
+        return tuple(out)
+    raws = state.raws
+    if not raws or raws[-1][0] <= encrypted[0][0]:
+        # Every message comes from a record before (or at) the first encrypted
+        # entry's (the usual case: the hellos, then the encrypted flight):
+        # the sort below would give the messages, then the encrypted entries
+        # (positions only grow along each list; a tie puts the message first).
+        out.extend([entry for _, entry in encrypted])
+        return tuple(out)
+    # (position, order): messages in their order, then encrypted entries, by record position
+    keyed = [(position, order, entry) for order, ((position, _), entry) in enumerate(zip(raws, out))]
+    keyed.extend((position, len(raws) + order, entry) for order, (position, entry) in enumerate(encrypted))
+    keyed.sort()  # (position, order) pairs are distinct: entries themselves are never compared
+    return tuple([e for _, _, e in keyed])
 
 
 def _abbreviated(server_entries: Iterable[HandshakeEntry], client_hello: ClientHello | None,
