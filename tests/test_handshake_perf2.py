@@ -158,3 +158,26 @@ def test_decode_all_orders_entries_as_the_sort_does(seed):
     keyed += [(p, n_raws + i, e) for i, (p, e) in enumerate(state.entries)]
     expected = tuple(e for _, _, e in sorted(keyed, key=lambda k: k[:2]))
     assert got == expected
+
+
+MAKERS = {name: value for name, value in vars(handshake).items()
+          if name.startswith("_new_") and callable(value) and value.__name__.startswith("make_")}
+
+
+def test_makers_exist():
+    assert {"_new_client_hello", "_new_server_hello", "_new_key_share_entry", "_new_context"} <= set(MAKERS)
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_maker_builds_what_the_constructor_builds(name):
+    make = MAKERS[name]
+    cls = next(c for c in vars(handshake).values()
+               if isinstance(c, type) and make.__name__ == f"make_{c.__name__}")
+    kwargs = {f.name: (f"value of {f.name}", i) for i, f in enumerate(dataclasses.fields(cls))}
+    made, constructed = make(**kwargs), cls(**kwargs)
+    assert type(made) is cls and made == constructed and repr(made) == repr(constructed)
+    assert hash(made) == hash(constructed)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, dataclasses.fields(cls)[0].name, None)
+    with pytest.raises(TypeError):  # every field must be given, by name
+        make(*kwargs.values())

@@ -141,3 +141,32 @@ def test_slot_builder_makes_the_frozen_value():
     assert type(obj) is Span and obj == made and hash(obj) == hash(made) and repr(obj) == repr(made)
     with pytest.raises(AttributeError):
         obj.start = 4
+
+
+def test_slot_builder_over_a_stateless_mixin():
+    import dataclasses
+
+    class Mixin:
+        __slots__ = ()
+
+        def twice(self):
+            return 2 * self.x
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Value(Mixin):
+        x: int
+
+    obj = slot_builder(Value)()
+    obj.x = 4
+    obj.__class__ = Value
+    assert type(obj) is Value and obj == Value(4) and obj.twice() == 8
+
+    class Stateful:
+        __slots__ = ("y",)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Other(Stateful):
+        x: int
+
+    with pytest.raises(TypeError):
+        slot_builder(Other)
