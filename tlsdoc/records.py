@@ -422,6 +422,9 @@ def _records_by_table(data: bytes, direction: Direction, chunks: tuple, records:
         add(record)
         index += 1
         pos = end
+        # every chunk before *last* ends before the old end, the new pos: the
+        # walk for the next record starts there, not over this one's chunks again
+        chunk = last
     return pos
 
 
