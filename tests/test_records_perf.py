@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tlsdoc import capture, tcp
-from tlsdoc.records import HEADER_LENGTH, RECORD_CONTENT_TYPES, MAX_FRAGMENT_LENGTH, Record, parse_records, slot_builder
+from tlsdoc.records import (HEADER_LENGTH, MAX_FRAGMENT_LENGTH, RECORD_CONTENT_TYPES, Record, RecordStream,
+                            parse_records, slot_builder)
 from tlsdoc.registry import ContentType, ProtocolVersion, lookup
 from tlsdoc.wire import Direction, Span
 
@@ -57,6 +58,11 @@ def check_same(stream: tcp.Stream, reference: bool = True) -> None:
     assert got == general
     if reference:  # (on a table that is not sorted, frames_for's answers need not nest)
         assert list(got.records) == expected
+    if got.problem is None:  # the RecordStream made through its slot builder is the constructor's
+        made = RecordStream(direction=stream.direction, records=got.records, stream_length=len(stream.data),
+                            frames_for=stream.frames_for)
+        assert type(got) is RecordStream and got == made and repr(got) == repr(made)
+        assert (got.trailing, got.problem, got.frames_for) == (made.trailing, made.problem, made.frames_for)
     for record in got.records:
         assert type(record) is Record and type(record.span) is Span and type(record.header_span) is Span
         assert hash(record.span) == hash(Span(record.span.direction, record.span.start, record.span.end,
@@ -135,3 +141,32 @@ def test_slot_builder_makes_the_frozen_value():
     assert type(obj) is Span and obj == made and hash(obj) == hash(made) and repr(obj) == repr(made)
     with pytest.raises(AttributeError):
         obj.start = 4
+
+
+def test_slot_builder_over_a_stateless_mixin():
+    import dataclasses
+
+    class Mixin:
+        __slots__ = ()
+
+        def twice(self):
+            return 2 * self.x
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Value(Mixin):
+        x: int
+
+    obj = slot_builder(Value)()
+    obj.x = 4
+    obj.__class__ = Value
+    assert type(obj) is Value and obj == Value(4) and obj.twice() == 8
+
+    class Stateful:
+        __slots__ = ("y",)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Other(Stateful):
+        x: int
+
+    with pytest.raises(TypeError):
+        slot_builder(Other)

@@ -820,6 +820,30 @@ CH, SH, HRR, EE, CT, CR, NST = (
 _ExtDecoder = Callable[[Cursor, str, "ExtensionType | int", Span], "Extension | None"]
 
 
+def _maker(cls: type) -> Callable[..., object]:
+    """``cls(**fields)`` as a plain function with the same keyword-only parameters, through a slot builder.
+
+    Calling a class with keywords packs them into a dict for its __init__
+    (type.__call__), and the frozen __init__ then sets each field through a
+    descriptor call; this fills a slot builder instance (see
+    ``records.slot_builder``) instead: the same frozen value, about three
+    times as fast.  For the values the hello decoders make on every
+    connection; every field must be given (tests/test_handshake_perf2.py
+    compares each maker with its class).
+    """
+    names = [f.name for f in dataclasses.fields(cls)]
+    namespace = {"_Builder": slot_builder(cls), "_cls": cls}
+    exec(
+        f"def make_{cls.__name__}(*, {', '.join(names)}):\n"
+        "    obj = _Builder()\n"
+        + "".join(f"    obj.{name} = {name}\n" for name in names)
+        + "    obj.__class__ = _cls\n"
+        "    return obj\n",
+        namespace,
+    )
+    return namespace[f"make_{cls.__name__}"]
+
+
 def _u16_list(cur: Cursor, length_size: int, registry, field_name: str) -> tuple:
     # A client offers the same cipher_suites on every connection: each
     # distinct (registry, list bytes) is decoded once.  A list whose length
@@ -865,8 +889,8 @@ def _ext_server_name(cur, where, type_, span):
         # Only host_name is defined; every deployed name type uses the same
         # opaque<1..2^16-1> layout, so other types are read the same way.
         name = vec.opaque(2, "host_name")
-        names.append(ServerName(name_type=name_type, name=name, span=vec.span(start)))
-    return ServerNameList(type=type_, server_name_list=tuple(names), span=span)
+        names.append(_new_server_name(name_type=name_type, name=name, span=vec.span(start)))
+    return _new_server_name_list(type=type_, server_name_list=tuple(names), span=span)
 
 
 def _ext_supported_groups(cur, where, type_, span):
@@ -952,7 +976,7 @@ def _key_share_entry(cur: Cursor) -> KeyShareEntry:
     group = cur.u16("group")
     group = _GROUP(group, group)
     key = cur.opaque(2, "key_exchange")
-    return KeyShareEntry(group=group, key_exchange=key, span=cur.span(start))
+    return _new_key_share_entry(group=group, key_exchange=key, span=cur.span(start))
 
 
 def _ext_key_share(cur, where, type_, span):
@@ -961,12 +985,12 @@ def _ext_key_share(cur, where, type_, span):
         shares = []
         while vec.pos < vec.end:
             shares.append(_key_share_entry(vec))
-        return KeyShareClientHello(type=type_, client_shares=tuple(shares), span=span)
+        return _new_key_share_client_hello(type=type_, client_shares=tuple(shares), span=span)
     if where == SH:
         sub = cur.sub(cur.remaining, "server_share")
         entry = _key_share_entry(sub)
         sub.done()
-        return KeyShareServerHello(type=type_, server_share=entry, span=span)
+        return _new_key_share_server_hello(type=type_, server_share=entry, span=span)
     if where == HRR:
         group = lookup(NamedGroup, cur.u16("selected_group"))
         return KeyShareHelloRetryRequest(type=type_, selected_group=group, span=span)
@@ -1086,17 +1110,20 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     if one is not None:
         direction, shift, frames = one
     builder = SpanBuilder
-    remembered = _decoded_before
+    # this message kind's values decoded before: {extension bytes, header included: maker}
+    remembered = _decoded_before.get(where)
     cacheable = _SAME_BYTES_SAME_VALUE
+    head = _EXTENSION_HEAD.unpack_from
     while pos < end:
-        # Fast path: an extension decoded before (same message kind, type and
-        # bytes) whose header and body lie inside the block and whose type is
-        # new here.  Anything else, errors included, goes through _extension.
-        if end - pos >= 4:
-            raw_type = data[pos] << 8 | data[pos + 1]
-            body_end = pos + 4 + (data[pos + 2] << 8 | data[pos + 3])
+        # Fast path: an extension decoded before (same message kind and
+        # bytes, so the same type) whose header and body lie inside the
+        # block and whose type is new here.  Anything else, errors
+        # included, goes through _extension.
+        if end - pos >= 4 and remembered is not None:
+            raw_type, length = head(data, pos)  # extension_type, extension_data's length
+            body_end = pos + 4 + length
             if body_end <= end and raw_type in cacheable and raw_type not in seen:
-                make = remembered.get((where, raw_type, data[pos + 4 : body_end]))
+                make = remembered.get(data[pos:body_end])
                 if make is not None:
                     seen.add(raw_type)
                     if one is not None:  # = spans(pos, body_end), inlined (never empty)
@@ -1147,7 +1174,7 @@ def _extension(vec: Cursor, where: str, seen: set[int]) -> Extension:
         if value is not None:
             body.done()
             if raw_type in _SAME_BYTES_SAME_VALUE:
-                _remember((where, raw_type, bytes(data[start + 4 : vec.pos])), value)
+                _remember(where, bytes(data[start : vec.pos]), value)
     if value is None:
         value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
     return value
@@ -1182,15 +1209,20 @@ _SAME_BYTES_SAME_VALUE: frozenset[int] = frozenset(
         ExtensionType.padding,
     )
 )
-# (message kind, extension type, extension_data) -> a maker: span -> value
-_decoded_before: dict[tuple[str, int, bytes], Callable[[Span], Extension]] = {}
-_DECODED_BEFORE_MAX = 1024
+# message kind -> {the extension's bytes (type, length, extension_data) -> a maker: span -> value}
+_decoded_before: dict[str, dict[bytes, Callable[[Span], Extension]]] = {}
+_DECODED_BEFORE_MAX = 1024  # values kept per message kind
+# extension_type, the length of extension_data
+_EXTENSION_HEAD = struct.Struct(">HH")
 
 
-def _remember(key: tuple[str, int, bytes], value: Extension) -> None:
-    if len(_decoded_before) >= _DECODED_BEFORE_MAX:
-        _decoded_before.clear()
-    _decoded_before[key] = _copier(value)
+def _remember(where: str, key: bytes, value: Extension) -> None:
+    remembered = _decoded_before.get(where)
+    if remembered is None:
+        remembered = _decoded_before[where] = {}
+    elif len(remembered) >= _DECODED_BEFORE_MAX:
+        remembered.clear()
+    remembered[key] = _copier(value)
 
 
 def _copier(value: Extension) -> Callable[[Span], Extension]:
@@ -1228,6 +1260,16 @@ _copier_factories: dict[type, Callable[..., Callable[[Span], Extension]]] = {}
 # Each decoder gets a cursor over the body (field name = the message name),
 # the span of the whole message (header included) and the context.
 
+_new_server_name = _maker(ServerName)
+_new_server_name_list = _maker(ServerNameList)
+_new_key_share_entry = _maker(KeyShareEntry)
+_new_key_share_client_hello = _maker(KeyShareClientHello)
+_new_key_share_server_hello = _maker(KeyShareServerHello)
+_new_client_hello = _maker(ClientHello)
+_new_server_hello = _maker(ServerHello)
+_new_hello_retry_request = _maker(HelloRetryRequest)
+_new_context = _maker(HandshakeContext)
+
 _MsgDecoder = Callable[[Cursor, Span, HandshakeContext], "Message"]
 
 
@@ -1244,7 +1286,7 @@ def _client_hello(cur: Cursor, span: Span, ctx: HandshakeContext) -> ClientHello
     suites = _u16_list(cur, 2, CipherSuite, "cipher_suites")
     compression = cur.opaque(1, "legacy_compression_methods")
     extensions = _extensions(cur, CH, optional=True)
-    return ClientHello(
+    return _new_client_hello(
         span=span,
         legacy_version=legacy_version,
         random=random,
@@ -1272,8 +1314,8 @@ def _server_hello(cur: Cursor, span: Span, ctx: HandshakeContext) -> ServerHello
     suite = _SUITE(suite, suite)
     compression = cur.u8("legacy_compression_method")
     extensions = _extensions(cur, HRR if hrr else SH, optional=True)
-    cls = HelloRetryRequest if hrr else ServerHello
-    return cls(
+    make = _new_hello_retry_request if hrr else _new_server_hello
+    return make(
         span=span,
         legacy_version=legacy_version,
         random=random,
@@ -2297,8 +2339,10 @@ def _warn(state: _DirectionState, message: str, *, offset: int | None, record: i
     state.warnings.append(str(err))
 
 
-def _plaintext_hellos(state: _DirectionState) -> list[RawHandshake]:
-    """The handshake messages before the first non-handshake record (hellos are always plaintext).
+def _plaintext_hellos(state: _DirectionState) -> None:
+    """Reassemble the handshake messages before the first non-handshake record into ``state.raws``.
+
+    (The hellos are always in plaintext.)
 
     _walk reads those records the same way whatever the version (nothing is
     encrypted before a ChangeCipherSpec or application_data record), so it
@@ -2314,7 +2358,6 @@ def _plaintext_hellos(state: _DirectionState) -> list[RawHandshake]:
     else:
         position = len(state.records)
     state.head = (reassembler, position)
-    return [raw for _, raw in state.raws]
 
 
 def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int | None) -> None:
@@ -2345,6 +2388,23 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
     direction = state.direction
     for position, rec in enumerate(state.records[first:], first):
         ctype = rec.content_type
+        if ctype is application_data and tls13:
+            # TLS 1.3 application data, most of the records: what the general
+            # branches below do for it (encrypted; not a handshake record; the
+            # application_data branch), without their other comparisons.  A
+            # plain int 23 (a hand-made Record) takes the general way.
+            if reassembler._buffer:
+                interleave_check(rec)
+            add_encrypted(rec.index)
+            application_data_seen += 1
+            if application_data_seen == 1:  # handshake_phase
+                add_entry((position, new_entry("Encrypted", None, direction, (rec.index,), rec.span, None, True)))
+            elif peer_first_encrypted_frame is not None:
+                frames = rec.span.frames
+                if frames and frames[0] < peer_first_encrypted_frame:  # handshake_phase
+                    add_entry((position, new_entry("Encrypted", None, direction, (rec.index,), rec.span, None,
+                                                   True)))
+            continue
         encrypted = after_ccs or (tls13 and ctype == application_data)
         if ctype == handshake_type and not encrypted:
             if broken:
@@ -2435,26 +2495,18 @@ def parse_handshake(
     server_recs, server_frames, server_dir = _unpack(server_records)
     client = _DirectionState(client_dir or Direction.CLIENT_TO_SERVER, client_recs, client_frames)
     server = _DirectionState(server_dir or Direction.SERVER_TO_CLIENT, server_recs, server_frames)
-    warnings: list[str] = []
 
     # 1. Version: the first ServerHello / HelloRetryRequest decides the rules.
-    context = HandshakeContext()
     # A ServerHello is needed three times (version, hellos, the full list)
-    # and its body does not depend on the context: decode each one once.
+    # and its body does not depend on the context: each one is decoded once,
+    # kept in *hellos* by (stream offset, bytes).
     hellos: dict[tuple[int, bytes], Message] = {}
-
-    def decode_hello(raw: RawHandshake) -> Message:
-        key = (raw.span.start, raw.data)
-        message = hellos.get(key)
-        if message is None:
-            message = hellos[key] = decode_message(raw, None, server.frames_for)
-        return message
-
     first_server_hello: Message | None = None
-    for raw in _plaintext_hellos(server):
+    _plaintext_hellos(server)
+    for _, raw in server.raws:
         if raw.msg_type == _HT_SERVER_HELLO:
             try:
-                first_server_hello = decode_hello(raw)
+                first_server_hello = _decode_hello(raw, hellos, server.frames_for)
             except TlsdocError:
                 pass  # reported when the full list is decoded below
             break
@@ -2472,10 +2524,10 @@ def parse_handshake(
 
     # 3. Decode: hellos first (they need no context), then the rest with it.
     client_hello = server_hello = hrr = None
-    for raw in (r for _, r in server.raws):
+    for _, raw in server.raws:
         if raw.msg_type == _HT_SERVER_HELLO:
             try:
-                msg = decode_hello(raw)
+                msg = _decode_hello(raw, hellos, server.frames_for)
             except TlsdocError:
                 continue
             if isinstance(msg, HelloRetryRequest) and hrr is None:
@@ -2483,31 +2535,14 @@ def parse_handshake(
             elif isinstance(msg, ServerHello) and server_hello is None:
                 server_hello = msg
     if server_hello is not None:
-        context = HandshakeContext(version=server_hello.selected_version, cipher_suite=server_hello.cipher_suite)
+        context = _new_context(version=server_hello.selected_version, cipher_suite=server_hello.cipher_suite)
     elif hrr is not None:
-        context = HandshakeContext(version=hrr.selected_version, cipher_suite=hrr.cipher_suite)
+        context = _new_context(version=hrr.selected_version, cipher_suite=hrr.cipher_suite)
+    else:
+        context = HandshakeContext()
 
-    def decode_all(state: _DirectionState) -> tuple[HandshakeEntry, ...]:
-        out: list[tuple[int, int, HandshakeEntry]] = []
-        for order, (position, raw) in enumerate(state.raws):
-            try:
-                known = hellos.get((raw.span.start, raw.data)) if state is server else None
-                entry = _entry(raw, context, state.frames_for, message=known)
-            except TlsdocError as exc:
-                if exc.offset is not None:
-                    frames = tuple(state.frames_for(exc.offset, exc.offset + 1))
-                    exc.with_context(frame=frames[0] if frames else None)
-                state.warnings.append(str(exc))
-                entry = HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=state.direction,
-                                       records=raw.records, span=raw.span, raw=raw.data, error=str(exc))
-            out.append((position, order, entry))
-        for order, (position, entry) in enumerate(state.entries):
-            out.append((position, len(state.raws) + order, entry))
-        out.sort()  # (position, order) pairs are distinct: entries themselves are never compared
-        return tuple([e for _, _, e in out])
-
-    client_entries = decode_all(client)
-    server_entries = decode_all(server)
+    client_entries = _decode_all(client, context, None)
+    server_entries = _decode_all(server, context, hellos)
     for entry in client_entries:
         if isinstance(entry.message, ClientHello):
             client_hello = entry.message
@@ -2532,32 +2567,84 @@ def parse_handshake(
         if alpn is None and isinstance(entry.message, EncryptedExtensions):
             alpn = _alpn_of(entry.message.extensions)
 
-    warnings.extend(client.warnings)
-    warnings.extend(server.warnings)
-    return TlsHandshake(
-        client_messages=client_entries,
-        server_messages=server_entries,
-        client_alerts=tuple(client.alerts),
-        server_alerts=tuple(server.alerts),
-        client_ccs=tuple(client.ccs),
-        server_ccs=tuple(server.ccs),
-        client_encrypted_records=tuple(client.encrypted),
-        server_encrypted_records=tuple(server.encrypted),
-        version=context.version,
-        cipher_suite=context.cipher_suite,
-        sni=sni,
-        alpn=alpn,
-        client_random=client_hello.random if client_hello else None,
-        server_random=server_hello.random if server_hello else None,
-        resumed=resumed,
-        hello_retry=hrr is not None,
-        extended_master_secret=ems,
-        encrypt_then_mac=etm,
-        client_hello=client_hello,
-        server_hello=server_hello,
-        hello_retry_request=hrr,
-        warnings=tuple(warnings),
-    )
+    # TlsHandshake(client_messages=..., ...) through its slot builder, every
+    # field set (tests/test_handshake_perf.py checks it against the keyword
+    # constructor): the generated __init__ would make 22 descriptor calls
+    view = _TlsHandshakeBuilder()
+    view.client_messages = client_entries
+    view.server_messages = server_entries
+    view.client_alerts = tuple(client.alerts)
+    view.server_alerts = tuple(server.alerts)
+    view.client_ccs = tuple(client.ccs)
+    view.server_ccs = tuple(server.ccs)
+    view.client_encrypted_records = tuple(client.encrypted)
+    view.server_encrypted_records = tuple(server.encrypted)
+    view.version = context.version
+    view.cipher_suite = context.cipher_suite
+    view.sni = sni
+    view.alpn = alpn
+    view.client_random = client_hello.random if client_hello else None
+    view.server_random = server_hello.random if server_hello else None
+    view.resumed = resumed
+    view.hello_retry = hrr is not None
+    view.extended_master_secret = ems
+    view.encrypt_then_mac = etm
+    view.client_hello = client_hello
+    view.server_hello = server_hello
+    view.hello_retry_request = hrr
+    view.warnings = tuple(client.warnings + server.warnings)
+    view.__class__ = TlsHandshake
+    return view
+
+
+_TlsHandshakeBuilder = slot_builder(TlsHandshake)
+
+
+def _decode_hello(raw: RawHandshake, hellos: dict[tuple[int, bytes], Message], frames_for: FramesFor) -> Message:
+    """The server's hello *raw*, decoded once per parse_handshake (kept in *hellos*)."""
+    key = (raw.span.start, raw.data)
+    message = hellos.get(key)
+    if message is None:
+        message = hellos[key] = decode_message(raw, None, frames_for)
+    return message
+
+
+def _decode_all(state: _DirectionState, context: HandshakeContext,
+                hellos: dict[tuple[int, bytes], Message] | None) -> tuple[HandshakeEntry, ...]:
+    """The direction's entries in record order: its plaintext messages decoded, and its encrypted entries.
+
+    *hellos*: the server's hellos decoded already (None for the client).
+    """
+    frames_for = state.frames_for
+    out: list[HandshakeEntry] = []
+    for _, raw in state.raws:
+        try:
+            known = hellos.get((raw.span.start, raw.data)) if hellos is not None else None
+            entry = _entry(raw, context, frames_for, message=known)
+        except TlsdocError as exc:
+            if exc.offset is not None:
+                frames = tuple(frames_for(exc.offset, exc.offset + 1))
+                exc.with_context(frame=frames[0] if frames else None)
+            state.warnings.append(str(exc))
+            entry = HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=state.direction,
+                                   records=raw.records, span=raw.span, raw=raw.data, error=str(exc))
+        out.append(entry)
+    encrypted = state.entries
+    if not encrypted:
+        return tuple(out)
+    raws = state.raws
+    if not raws or raws[-1][0] <= encrypted[0][0]:
+        # Every message comes from a record before (or at) the first encrypted
+        # entry's (the usual case: the hellos, then the encrypted flight):
+        # the sort below would give the messages, then the encrypted entries
+        # (positions only grow along each list; a tie puts the message first).
+        out.extend([entry for _, entry in encrypted])
+        return tuple(out)
+    # (position, order): messages in their order, then encrypted entries, by record position
+    keyed = [(position, order, entry) for order, ((position, _), entry) in enumerate(zip(raws, out))]
+    keyed.extend((position, len(raws) + order, entry) for order, (position, entry) in enumerate(encrypted))
+    keyed.sort()  # (position, order) pairs are distinct: entries themselves are never compared
+    return tuple([e for _, _, e in keyed])
 
 
 def _abbreviated(server_entries: Iterable[HandshakeEntry], client_hello: ClientHello | None,

@@ -221,14 +221,21 @@ class RecordStream:
 def slot_builder(cls: type) -> type:
     """A mutable class with *cls*'s slots: fill an instance, then set its ``__class__`` to *cls*.
 
+    *cls* is a slots class over object, or over one stateless mixin
+    (``__slots__ = ()``), which the builder then has as its base too.
+
     Only for values whose fields are all set, and checked, by the caller
     (no __init__ or __post_init__ runs).  Raises TypeError at import time if
     *cls*'s layout does not allow the ``__class__`` change (e.g. a base
     class with slots of its own, a ``__dict__``).
     """
-    if cls.__bases__ != (object,) or "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__:
+    # over object, or over one mixin without state (``__slots__ = ()``, over object)
+    bases = cls.__bases__
+    plain = bases == (object,) or (
+        len(bases) == 1 and bases[0].__dict__.get("__slots__") == () and bases[0].__bases__ == (object,))
+    if not plain or "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__:
         raise TypeError(f"{cls.__name__}: not a slots class directly over object")
-    builder = type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__dict__["__slots__"]})
+    builder = type(f"_{cls.__name__}Builder", bases, {"__slots__": cls.__dict__["__slots__"]})
     trial = builder()
     trial.__class__ = cls  # TypeError here if the layouts differ
     return builder
@@ -237,12 +244,15 @@ def slot_builder(cls: type) -> type:
 #: Span's slot builder, shared by the decoders that make spans by the thousand.
 SpanBuilder = slot_builder(Span)
 _RecordBuilder = slot_builder(Record)
+_RecordStreamBuilder = slot_builder(RecordStream)
 
 
 # type u8, legacy_record_version u16, length u16
 _HEADER = struct.Struct(">BHH")
 # lookup(ContentType / ProtocolVersion, value) as plain dict gets, for the loop
 _CONTENT_TYPE_MEMBERS = {int(t): t for t in ContentType}
+# the same for the types a TLS record may carry (RECORD_CONTENT_TYPES) only
+_RECORD_TYPE_MEMBERS = {int(t): t for t in ContentType if t in RECORD_CONTENT_TYPES}
 _VERSION_MEMBERS = {int(v): v for v in ProtocolVersion}
 
 
@@ -311,9 +321,9 @@ def parse_records(
         frames_for: maps a stream range to frame numbers for the spans.
         chunks: the chunk table behind *frames_for*, when it has one that
             tiles *data* (:meth:`tlsdoc.tcp.Stream.chunk_table`): the frames
-            of a record inside one chunk are then read off the table, walked
-            forward as the records advance, instead of asking *frames_for*
-            (a bisect) twice per record.  The spans are the same either way.
+            of each record are then read off the table, walked forward as
+            the records advance, instead of asking *frames_for* (a bisect)
+            twice per record.  The spans are the same either way.
 
     Returns:
         The records and, if the stream does not end on a record boundary,
@@ -321,39 +331,130 @@ def parse_records(
     """
     data = bytes(data)
     frames_for = frames_for or _no_frames
+    size = len(data)
+    # (= is_sslv2_client_hello(data), its first tests inlined: no call for a TLS stream)
+    if size >= HEADER_LENGTH and data[0] & 0x80 and is_sslv2_client_hello(data):
+        return _stop(data, direction, frames_for, [], "sslv2", 0, 0,
+                     "SSLv2-compatible ClientHello is not supported", "a TLS record header", "SSLv2 CLIENT-HELLO")
+    records: list[Record] = []
+    pos = 0
+    if chunks is not None and chunks[0] and chunks[0][-1] == size:
+        pos = _records_by_table(data, direction, chunks, records)
+    return _parse_from(data, direction, frames_for, records, pos)
+
+
+def _records_by_table(data: bytes, direction: Direction, chunks: tuple, records: list[Record]) -> int:
+    """The well-formed records from offset 0, their frames read off the chunk table.
+
+    The table tiles *data* (``chunks[0][-1] == len(data)``, checked by the
+    caller; see :meth:`tlsdoc.tcp.Stream.chunk_table`), so the chunks
+    overlapping ``[pos, end)`` are the one holding ``pos`` up to the first
+    one reaching ``end``, and ``frames_for(pos, end)`` is their frames,
+    sorted and deduplicated (one chunk: ``(frames[k],)``).  The chunk is
+    walked forward as the records advance, instead of bisecting the table
+    twice per record.  Appends the records to *records* and returns the
+    offset where the first record it did not take starts (a bad or cut
+    header, or the end): :func:`_parse_from` goes on from there.
+
+    Each Record and its two Spans are built through the slot builders (see
+    :func:`slot_builder`) with the fields ``Record(...)`` / ``Span(...)``
+    would be given.
+    """
+    # lists, not the table's arrays: a list index is a specialised
+    # instruction, an array's makes a new int through the generic path
+    chunk_ends = list(chunks[0])
+    chunk_frames = list(chunks[1])
+    size = len(data)
+    unpack = _HEADER.unpack_from
+    record_types = _RECORD_TYPE_MEMBERS.get  # (None: not a TLS record type)
+    versions = _VERSION_MEMBERS.get
+    span_builder = SpanBuilder
+    record_builder = _RecordBuilder
+    add = records.append
+    index = len(records)
+    pos = 0
+    chunk = 0  # the chunk holding byte pos
+    while size - pos >= HEADER_LENGTH:
+        ctype, version, length = unpack(data, pos)
+        head_end = pos + HEADER_LENGTH
+        end = head_end + length
+        content_type = record_types(ctype)
+        # the checks of the general loop: known type, major version 3, length bound, whole
+        if content_type is None or version >> 8 != 3 or length > MAX_FRAGMENT_LENGTH or end > size:
+            break
+        while chunk_ends[chunk] <= pos:
+            chunk += 1
+        last = chunk
+        while chunk_ends[last] < end:
+            last += 1
+        if last == chunk:  # one chunk carried the record (the usual case), header included
+            frames = header_frames = (chunk_frames[chunk],)
+        else:
+            frames = tuple(sorted(set(chunk_frames[chunk : last + 1])))
+            if head_end <= chunk_ends[chunk]:
+                header_frames = (chunk_frames[chunk],)
+            else:
+                last = chunk
+                while chunk_ends[last] < head_end:
+                    last += 1
+                header_frames = tuple(sorted(set(chunk_frames[chunk : last + 1])))
+        rec_span = span_builder()
+        rec_span.direction = direction
+        rec_span.start = pos
+        rec_span.end = end
+        rec_span.frames = frames
+        rec_span.__class__ = Span
+        header_span = span_builder()
+        header_span.direction = direction
+        header_span.start = pos
+        header_span.end = head_end
+        header_span.frames = header_frames
+        header_span.__class__ = Span
+        record = record_builder()
+        record.index = index
+        record.content_type = content_type
+        record.legacy_version = versions(version, version)
+        record.length = length
+        record.fragment = data[head_end:end]
+        record.span = rec_span
+        record.header_span = header_span
+        record.__class__ = Record
+        add(record)
+        index += 1
+        pos = end
+        # every chunk before *last* ends before the old end, the new pos: the
+        # walk for the next record starts there, not over this one's chunks again
+        chunk = last
+    return pos
+
+
+def _stop(data: bytes, direction: Direction, frames_for: FramesFor, records: list[Record], kind: ProblemKind,
+          pos: int, index: int, message: str, expected, found) -> RecordStream:
+    problem = StreamProblem(
+        kind=kind,
+        message=message,
+        record=index,
+        span=Span(direction, pos, len(data), tuple(frames_for(pos, len(data)))),
+        expected=expected,
+        found=found,
+    )
+    return RecordStream(
+        direction=direction,
+        records=tuple(records),
+        trailing=data[pos:],
+        problem=problem,
+        stream_length=len(data),
+        frames_for=frames_for,
+    )
+
+
+def _parse_from(data: bytes, direction: Direction, frames_for: FramesFor, records: list[Record],
+                pos: int) -> RecordStream:
+    """parse_records' general loop: the records from *pos* on (after *records*), and the problem if any."""
 
     def span(start: int, end: int) -> Span:
         return Span(direction, start, end, tuple(frames_for(start, end)))
 
-    def stop(kind: ProblemKind, pos: int, index: int, message: str, expected, found) -> RecordStream:
-        problem = StreamProblem(
-            kind=kind,
-            message=message,
-            record=index,
-            span=span(pos, len(data)),
-            expected=expected,
-            found=found,
-        )
-        return RecordStream(
-            direction=direction,
-            records=tuple(records),
-            trailing=data[pos:],
-            problem=problem,
-            stream_length=len(data),
-            frames_for=frames_for,
-        )
-
-    records: list[Record] = []
-    pos = 0
-    if is_sslv2_client_hello(data):
-        return stop(
-            "sslv2",
-            0,
-            0,
-            "SSLv2-compatible ClientHello is not supported",
-            "a TLS record header",
-            "SSLv2 CLIENT-HELLO",
-        )
     size = len(data)
     unpack = _HEADER.unpack_from
     content_types = _CONTENT_TYPE_MEMBERS.get
@@ -361,11 +462,6 @@ def parse_records(
     known_types = RECORD_CONTENT_TYPES
     span_builder = SpanBuilder
     record_builder = _RecordBuilder
-    if chunks is not None and (not chunks[0] or chunks[0][-1] != size):
-        chunks = None  # not a table of this data
-    if chunks is not None:
-        chunk_ends, chunk_frames = chunks
-    chunk = 0  # the chunk holding byte pos (chunks[ends] are walked forward, as records are)
     while pos < size:
         index = len(records)
         if size - pos >= HEADER_LENGTH:
@@ -380,26 +476,11 @@ def parse_records(
                 and end <= size
             ):
                 head_end = pos + HEADER_LENGTH
-                if chunks is not None:
-                    # frames_for(pos, end) and frames_for(pos, head_end) read
-                    # off the chunk table directly (see chunks above): when
-                    # the chunk holding pos reaches end, it alone carried the
-                    # record (header included); else it carried the header
-                    # if it reaches head_end, and frames_for says the rest.
-                    while chunk_ends[chunk] <= pos:
-                        chunk += 1
-                    if end <= chunk_ends[chunk]:
-                        frames = header_frames = (chunk_frames[chunk],)
-                    else:
-                        frames = tuple(frames_for(pos, end))
-                        header_frames = ((chunk_frames[chunk],) if head_end <= chunk_ends[chunk]
-                                         else tuple(frames_for(pos, head_end)))
-                else:
-                    frames = tuple(frames_for(pos, end))
-                    # The header's bytes are some of the record's: when one frame
-                    # carried the whole record (or none is known), it carried
-                    # the header too, and frames_for need not be asked again.
-                    header_frames = frames if len(frames) < 2 else tuple(frames_for(pos, head_end))
+                frames = tuple(frames_for(pos, end))
+                # The header's bytes are some of the record's: when one frame
+                # carried the whole record (or none is known), it carried
+                # the header too, and frames_for need not be asked again.
+                header_frames = frames if len(frames) < 2 else tuple(frames_for(pos, head_end))
                 # Record(span=Span(...), header_span=Span(...), ...) through
                 # the slot builders (see slot_builder), with the same fields
                 rec_span = span_builder()
@@ -429,9 +510,10 @@ def parse_records(
         head = data[pos : pos + HEADER_LENGTH]
         bad = _header_problem(head)
         if bad is not None:
-            return stop("not_tls", pos, index, *bad)
+            return _stop(data, direction, frames_for, records, "not_tls", pos, index, *bad)
         if len(head) < HEADER_LENGTH:
-            return stop(
+            return _stop(
+                data, direction, frames_for, records,
                 "truncated",
                 pos,
                 index,
@@ -442,7 +524,8 @@ def parse_records(
         length = int.from_bytes(head[3:5], "big")
         end = pos + HEADER_LENGTH + length
         if end > len(data):
-            return stop(
+            return _stop(
+                data, direction, frames_for, records,
                 "truncated",
                 pos,
                 index,
@@ -462,9 +545,13 @@ def parse_records(
             )
         )
         pos = end
-    return RecordStream(
-        direction=direction,
-        records=tuple(records),
-        stream_length=len(data),
-        frames_for=frames_for,
-    )
+    # RecordStream(direction=..., records=..., stream_length=..., frames_for=...), through its slot builder
+    stream = _RecordStreamBuilder()
+    stream.direction = direction
+    stream.records = tuple(records)
+    stream.trailing = b""
+    stream.problem = None
+    stream.stream_length = size
+    stream.frames_for = frames_for
+    stream.__class__ = RecordStream
+    return stream
