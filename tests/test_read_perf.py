@@ -309,7 +309,7 @@ def _reassembled(segs, general: bool):
 
 def _check_built(conn) -> None:
     # Connection, Stream, Handshake and HandshakePacket are built as slot
-    # objects given their class (tcp._slot_builder): the same as their
+    # objects given their class (wire.slot_builder): the same as their
     # dataclass __init__ makes, every field set, and as frozen.
     hs = conn.handshake
     packets = [p for p in (hs.syn, hs.syn_ack, hs.ack) if p is not None]

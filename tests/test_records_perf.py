@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from tlsdoc import capture, tcp
 from tlsdoc.records import (HEADER_LENGTH, MAX_FRAGMENT_LENGTH, RECORD_CONTENT_TYPES, Record, RecordStream,
-                            parse_records, slot_builder)
+                            parse_records)
 from tlsdoc.registry import ContentType, ProtocolVersion, lookup
-from tlsdoc.wire import Direction, Span
+from tlsdoc.wire import Direction, Span, slot_builder
 
 ROOT = Path(__file__).resolve().parent.parent
 C2S = Direction.CLIENT_TO_SERVER

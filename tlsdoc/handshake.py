@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
 from tlsdoc.errors import DecodeError, TlsdocError, TruncatedError
-from tlsdoc.records import FramesFor, Record, RecordStream, SpanBuilder, slot_builder
+from tlsdoc.records import FramesFor, Record, RecordStream, SpanBuilder
 from tlsdoc.registry import (
     AlertDescription,
     AlertLevel,
@@ -78,7 +78,7 @@ from tlsdoc.registry import (
     lookup_all,
     members,
 )
-from tlsdoc.wire import Cursor, Direction, Span
+from tlsdoc.wire import Cursor, Direction, Span, slot_builder
 
 __all__ = [
     # context and reassembly
@@ -826,7 +826,7 @@ def _maker(cls: type) -> Callable[..., object]:
     Calling a class with keywords packs them into a dict for its __init__
     (type.__call__), and the frozen __init__ then sets each field through a
     descriptor call; this fills a slot builder instance (see
-    ``records.slot_builder``) instead: the same frozen value, about three
+    ``wire.slot_builder``) instead: the same frozen value, about three
     times as fast.  For the values the hello decoders make on every
     connection; every field must be given (tests/test_handshake_perf2.py
     compares each maker with its class).

@@ -45,7 +45,7 @@ from typing import Literal
 
 from tlsdoc.errors import DecodeError, TruncatedError
 from tlsdoc.registry import ContentType, ProtocolVersion, lookup
-from tlsdoc.wire import Direction, Span
+from tlsdoc.wire import Direction, Span, slot_builder
 
 __all__ = [
     "HEADER_LENGTH",
@@ -218,29 +218,6 @@ class RecordStream:
 # instance of the frozen class by assigning ``__class__`` (allowed between
 # classes of the same layout): the same frozen object, equal and hashing
 # alike, in about half the time of the descriptor calls.
-def slot_builder(cls: type) -> type:
-    """A mutable class with *cls*'s slots: fill an instance, then set its ``__class__`` to *cls*.
-
-    *cls* is a slots class over object, or over one stateless mixin
-    (``__slots__ = ()``), which the builder then has as its base too.
-
-    Only for values whose fields are all set, and checked, by the caller
-    (no __init__ or __post_init__ runs).  Raises TypeError at import time if
-    *cls*'s layout does not allow the ``__class__`` change (e.g. a base
-    class with slots of its own, a ``__dict__``).
-    """
-    # over object, or over one mixin without state (``__slots__ = ()``, over object)
-    bases = cls.__bases__
-    plain = bases == (object,) or (
-        len(bases) == 1 and bases[0].__dict__.get("__slots__") == () and bases[0].__bases__ == (object,))
-    if not plain or "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__:
-        raise TypeError(f"{cls.__name__}: not a slots class directly over object")
-    builder = type(f"_{cls.__name__}Builder", bases, {"__slots__": cls.__dict__["__slots__"]})
-    trial = builder()
-    trial.__class__ = cls  # TypeError here if the layouts differ
-    return builder
-
-
 #: Span's slot builder, shared by the decoders that make spans by the thousand.
 SpanBuilder = slot_builder(Span)
 _RecordBuilder = slot_builder(Record)

@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterator
 
 from tlsdoc import analysis, capture, tcp
 from tlsdoc.analysis import ConnectionAnalysis, KeyMaterial
-from tlsdoc.records import slot_builder
+from tlsdoc.wire import slot_builder
 
 __all__ = ["Payload", "Released", "ShareMerge", "iter_share_events", "marked_index", "new_token"]
 

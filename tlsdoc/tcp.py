@@ -59,7 +59,7 @@ from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable, Iterator, Sequence
 
 from tlsdoc.capture import Segment, TcpFlags, TcpOption, TcpOptionKind
-from tlsdoc.wire import Direction
+from tlsdoc.wire import Direction, slot_builder
 
 __all__ = [
     "Gap",
@@ -501,7 +501,7 @@ class _Half:
         if base:  # offsets relative to the stream start (already, with a SYN: see raw0)
             starts = [v - base for v in starts]
             ends = [v - base for v in ends]
-        stream = _StreamBuilder()  # Stream(...), see _slot_builder
+        stream = _StreamBuilder()  # Stream(...), see wire.slot_builder
         stream.direction = self.direction
         stream.isn = self.isn
         stream.base_seq = None if base is None else (base + self.raw0) & _MASK
@@ -539,24 +539,11 @@ class _Half:
 # connection.  Used only for values built here from checked data, with
 # every field set (tests/test_read_perf.py checks them against
 # dataclasses.replace).
-def _slot_builder(cls: type) -> type:
-    """records.slot_builder's pattern (tcp comes before records in the data
-    flow, so it has its own copy): a mutable class with *cls*'s slots; fill
-    an instance, then set its ``__class__`` to *cls*.  Raises TypeError at
-    import if *cls*'s layout does not allow that."""
-    if cls.__bases__ != (object,) or "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__:
-        raise TypeError(f"{cls.__name__}: not a slots class directly over object")
-    builder = type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__dict__["__slots__"]})
-    trial = builder()
-    trial.__class__ = cls  # TypeError here if the layouts differ
-    return builder
-
-
-_StreamBuilder = _slot_builder(Stream)
+_StreamBuilder = slot_builder(Stream)
 _EMPTY_Q = array("q")  # copied (_EMPTY_Q[:]) for each chunk table: never changed
-_HandshakeBuilder = _slot_builder(Handshake)
-_ConnectionBuilder = _slot_builder(Connection)
-_HandshakePacketBuilder = _slot_builder(HandshakePacket)
+_HandshakeBuilder = slot_builder(Handshake)
+_ConnectionBuilder = slot_builder(Connection)
+_HandshakePacketBuilder = slot_builder(HandshakePacket)
 # The fields each builder's caller sets: update it when a class gains one.
 _STREAM_FIELDS = ("direction", "isn", "base_seq", "data", "gaps", "fin_frame", "first_time_ns",
                   "end_time_ns", "_starts", "_ends", "_frames")
@@ -590,7 +577,7 @@ def _hs_packet(seg: Segment, my_isn: int | None, peer_isn: int | None) -> Handsh
             sack_permitted = True
         elif kind == _TS:
             timestamps = value
-    packet = _HandshakePacketBuilder()  # HandshakePacket(...), see _slot_builder
+    packet = _HandshakePacketBuilder()  # HandshakePacket(...), see wire.slot_builder
     packet.frame = seg.frame
     packet.time_ns = seg.time_ns
     packet.seq = seg.seq
@@ -856,14 +843,14 @@ class Reassembler:
         prefix = self._prefix
         c2s = conn.c2s.finalise(lambda: f"{prefix}{conn.label} (client→server)", self._warn)
         s2c = conn.s2c.finalise(lambda: f"{prefix}{conn.label} (server→client)", self._warn)
-        handshake = _HandshakeBuilder()  # Handshake(...), see _slot_builder
+        handshake = _HandshakeBuilder()  # Handshake(...), see wire.slot_builder
         handshake.syn = conn.syn
         handshake.syn_ack = conn.syn_ack
         handshake.ack = conn.ack
         handshake.syn_retransmissions = conn.syn_retx
         handshake.__class__ = Handshake
         frames = conn.frames
-        done = _ConnectionBuilder()  # Connection(...), see _slot_builder
+        done = _ConnectionBuilder()  # Connection(...), see wire.slot_builder
         done.index = conn.index
         done.client = conn.client
         done.server = conn.server

@@ -1,4 +1,5 @@
-"""Byte-level primitives shared by every parser: Direction, Span and Cursor.
+"""Byte-level primitives shared by every parser: Direction, Span and Cursor
+(and slot_builder, how the parsers' loops build their frozen values fast).
 
 Consumes bytes, produces integers, byte strings and nested cursors, each
 failure raised as a located :class:`~tlsdoc.errors.DecodeError` (offset and
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from tlsdoc.errors import DecodeError, TruncatedError
 
-__all__ = ["Direction", "Span", "Cursor"]
+__all__ = ["Direction", "Span", "Cursor", "slot_builder"]
 
 
 class Direction(enum.Enum):
@@ -190,3 +191,33 @@ class Cursor:
             raise self.error(
                 f"{self.end - self.pos} unexpected trailing byte(s)", field
             )
+
+
+# Every stage builds frozen slots dataclasses by the thousand per connection
+# (spans, records, segments' connections, handshake values).  A frozen
+# dataclass's __init__ sets each field through object.__setattr__, or
+# through a descriptor call whose argument parsing costs as much again;
+# filling a plain object with the same slots and then giving it the frozen
+# class costs a fraction of that.  Python has no public way to do this, so
+# it is written here, once, for tcp, records, handshake and the rest.
+def slot_builder(cls: type) -> type:
+    """A mutable class with *cls*'s slots: fill an instance, then set its ``__class__`` to *cls*.
+
+    *cls* is a slots class over object, or over one stateless mixin
+    (``__slots__ = ()``), which the builder then has as its base too.
+
+    Only for values whose fields are all set, and checked, by the caller
+    (no __init__ or __post_init__ runs).  Raises TypeError at import time if
+    *cls*'s layout does not allow the ``__class__`` change (e.g. a base
+    class with slots of its own, a ``__dict__``).
+    """
+    # over object, or over one mixin without state (``__slots__ = ()``, over object)
+    bases = cls.__bases__
+    plain = bases == (object,) or (
+        len(bases) == 1 and bases[0].__dict__.get("__slots__") == () and bases[0].__bases__ == (object,))
+    if not plain or "__dict__" in cls.__dict__ or "__slots__" not in cls.__dict__:
+        raise TypeError(f"{cls.__name__}: not a slots class directly over object")
+    builder = type(f"_{cls.__name__}Builder", bases, {"__slots__": cls.__dict__["__slots__"]})
+    trial = builder()
+    trial.__class__ = cls  # TypeError here if the layouts differ
+    return builder
