@@ -197,7 +197,7 @@ def test_renamed_steps_equal_dataclasses_replace():
 
 def test_fast_decrypted_record_and_handshake_entry_are_the_dataclass_values():
     from tlsdoc import session
-    from tlsdoc.handshake import HandshakeEntry
+    from tlsdoc.handshake import HandshakeEntry, new_entry
     from tlsdoc.wire import Direction, Span
 
     pt = dec._new_plaintext(*range(14))
@@ -206,8 +206,8 @@ def test_fast_decrypted_record_and_handshake_entry_are_the_dataclass_values():
                                        plaintext=pt, frames=(4, 5))
     assert type(rec) is session.DecryptedRecord and rec == expected and repr(rec) == repr(expected)
     span = Span(Direction.SERVER_TO_CLIENT, 10, 20, (4,))
-    entry = session._new_handshake_entry("Finished", 20, Direction.SERVER_TO_CLIENT, (3,), span,
-                                         None, True, b"raw", None)
+    entry = new_entry("Finished", 20, Direction.SERVER_TO_CLIENT, (3,), span,
+                      None, True, b"raw", None)
     expected_entry = HandshakeEntry(name="Finished", msg_type=20, direction=Direction.SERVER_TO_CLIENT,
                                     records=(3,), span=span, encrypted=True, raw=b"raw")
     assert entry == expected_entry and repr(entry) == repr(expected_entry)
