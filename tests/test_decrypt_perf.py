@@ -446,3 +446,68 @@ def test_tls13_connection_keys_hold_each_secret_in_its_place(capture):
         assert names == [n for attr, label, _ in session._TLS13_SECRETS if label in keys.secrets
                          for n in (label.lower(), f"{attr} write_key", f"{attr} write_iv")]
         assert isinstance(keys.missing, tuple) and isinstance(keys.warnings, tuple)
+
+
+# -- the slot builders of session's values, against their dataclass constructors ------------
+
+
+def _same_value(fast, expected):
+    assert type(fast) is type(expected)
+    assert fast == expected and repr(fast) == repr(expected)
+    for f in dataclasses.fields(expected):  # (also the fields left out of == and repr)
+        assert getattr(fast, f.name) == getattr(expected, f.name), f.name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(fast, dataclasses.fields(expected)[0].name, None)
+
+
+def test_session_value_builders_are_the_dataclass_values():
+    import pickle
+
+    from tlsdoc import session
+    from tlsdoc.handshake import AlertEntry
+    from tlsdoc.registry import AlertDescription, AlertLevel, lookup
+    from tlsdoc.wire import Direction, Span
+
+    app = session._new_application_data(2, 5, "ab" * 32, b"hello")
+    _same_value(app, session.ApplicationData(records=2, length=5, sha256="ab" * 32, data=b"hello"))
+    args = dict(direction=Direction.SERVER_TO_CLIENT, records=(), handshake=(), alerts=(),
+                application_data=app, undecrypted=(3, 4), trace=(), warnings=("w",))
+    one = session._new_direction_decryption(*args.values())
+    _same_value(one, session.DirectionDecryption(**args))
+    params = SUITES[0x1301]
+    prot = RecordProtection.tls13(bytes(32), params, secret_name="S", direction="client→server")
+    keys = session.ConnectionKeys(version=TLS13, params=params, client_handshake=prot)
+    whole = session._new_decryption(keys, {Direction.SERVER_TO_CLIENT: one}, None, (), ("w",))
+    _same_value(whole, session.Decryption(keys=keys, directions={Direction.SERVER_TO_CLIENT: one},
+                                          tls=None, renegotiations=(), warnings=("w",)))
+    assert pickle.loads(pickle.dumps(one)) == one
+
+    # TLS 1.3 keys: every field but the trace, which ConnectionKeys.__getattr__ makes
+    secrets = session._KeyLogSecrets({"CLIENT_HANDSHAKE_TRAFFIC_SECRET": bytes(32)})
+    secrets.key, secrets.lines = bytes(32), {"CLIENT_HANDSHAKE_TRAFFIC_SECRET": 7}
+    fast = session._new_tls13_keys(TLS13, params, "key log line 7", secrets, None, prot, None,
+                                   None, None, ("SERVER_TRAFFIC_SECRET_0",), ("w",))
+    trace = fast.trace
+    _same_value(fast, session.ConnectionKeys(
+        version=TLS13, params=params, source="key log line 7", secrets=secrets,
+        client_handshake=prot, missing=("SERVER_TRAFFIC_SECRET_0",), trace=trace, warnings=("w",)))
+    assert trace and trace[0].name == "client_handshake_traffic_secret"
+
+    # alerts: what the _Direction scratch records for a decrypted alert, 2 bytes or not
+    span = Span(Direction.SERVER_TO_CLIENT, 10, 33, (4,))
+
+    class Rec:
+        index = 3
+    Rec.span = span
+
+    for content in (b"\x01\x00", b"\x02\xfe", b"\x07\x00", b"\x01\x28", b"\x01", b""):
+        level = lookup(AlertLevel, content[0]) if len(content) == 2 else None
+        description = lookup(AlertDescription, content[1]) if len(content) == 2 else None
+        state = session._Direction.__new__(session._Direction)
+        state.direction, state.alerts, state.warnings = Direction.SERVER_TO_CLIENT, [], []
+        state.alert(Rec, content)
+        (alert,) = state.alerts
+        _same_value(alert, AlertEntry(direction=Direction.SERVER_TO_CLIENT, record=3, span=span,
+                                      level=level, description=description, encrypted=True))
+        assert type(alert.level) is type(level) and type(alert.description) is type(description)
+        assert bool(state.warnings) == (len(content) != 2)
