@@ -179,8 +179,8 @@ def test_tls13_protection_slow_path_still_checks():
     sub = Sub.tls13(bytes(32), SUITES[0x1301])
     base = RecordProtection.tls13(bytes(32), SUITES[0x1301])
     assert type(sub) is Sub
-    assert [getattr(sub, f.name) for f in dataclasses.fields(RecordProtection)][:-2] == \
-        [getattr(base, f.name) for f in dataclasses.fields(RecordProtection)][:-2]
+    public = [f.name for f in dataclasses.fields(RecordProtection) if not f.name.startswith("_")]
+    assert [getattr(sub, name) for name in public] == [getattr(base, name) for name in public]
     with pytest.raises(KeyMaterialError):   # a TLS 1.2 suite does not go with TLS 1.3
         RecordProtection.tls13(bytes(32), SUITES[0xC02F])
 
@@ -511,3 +511,28 @@ def test_session_value_builders_are_the_dataclass_values():
                                       level=level, description=description, encrypted=True))
         assert type(alert.level) is type(level) and type(alert.description) is type(description)
         assert bool(state.warnings) == (len(content) != 2)
+
+
+@pytest.mark.parametrize("suite", TLS13_SUITES)
+def test_tls13_protection_trace_made_on_first_read_is_the_general_one(monkeypatch, suite):
+    params = SUITES[suite]
+    monkeypatch.setattr(ks, "_TRAFFIC_PARTS", {})  # the first protection for these lengths too
+    made = []
+    for n in range(3):
+        secret = bytes(range(n, n + params.hash_length))
+        fast = RecordProtection.tls13(secret, params, secret_name="S", direction="client→server")
+        keys = ks.traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
+        made.append((fast, keys))
+    for n, (fast, keys) in enumerate(made):
+        # the first one goes the general route and has its trace; the others make it on read
+        assert (fast._secret is None) == (n == 0)
+        assert fast.key == keys.key and fast.iv == keys.iv
+        assert fast.trace == keys.trace and fast._secret is None and fast.trace is fast.trace
+        assert keys.trace == tuple(ks.hkdf_expand_label(
+            keys.trace[0].inputs[0][1], label, b"", size, params.prf_hash, name=name).trace[0]
+            for label, size, name in (("key", params.key_length, "write_key"),
+                                      ("iv", params.fixed_iv_length, "write_iv")))
+    with pytest.raises(AttributeError):
+        made[1][0].no_such_attribute
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[1][0].trace = ()  # type: ignore[misc]

@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20
 
 from tlsdoc.errors import DecryptionError, KeyMaterialError
 from tlsdoc.keyschedule import Step, Tls12Keys, hash_algorithm, traffic_keys
-from tlsdoc.keyschedule import _traffic_keys  # traffic_keys' parts, without the value
+from tlsdoc.keyschedule import _traffic_key_pair, _traffic_keys, _traffic_trace  # (traffic_keys' parts)
 from tlsdoc.records import slot_builder
 from tlsdoc.suites import Cipher, SuiteParams
 from tlsdoc.wire import Direction
@@ -127,6 +127,26 @@ class RecordProtection:
     _aead: object = field(init=False, repr=False, compare=False, hash=False, default=None)
     # the IV as an int, for the XOR of the per-record nonce
     _iv_int: int = field(init=False, repr=False, compare=False, hash=False, default=0)
+    # Set instead of ``trace`` by the TLS 1.3 fast path (_tls13_protection): the
+    # traffic secret, to make the trace on first read (see __getattr__).
+    _secret: bytes | None = field(init=False, repr=False, compare=False, hash=False, default=None)
+
+    def __getattr__(self, name: str):
+        # Python calls this only when the normal lookup fails, that is for an
+        # unset slot: ``trace`` of a protection _tls13_protection made, which
+        # leaves it to be worked out on first use (only the docs' chapters and a
+        # KeyUpdate read it).  The steps are keyschedule._traffic_keys' for the
+        # same secret, key and IV, built once.
+        if name == "trace":
+            secret = self._secret
+            if secret is not None:
+                p = self.params
+                trace = _traffic_trace(secret, p.prf_hash, p.key_length, p.fixed_iv_length,
+                                       self.key, self.iv)
+                _SET_PROTECTION_TRACE(self, trace)
+                _SET_PROTECTION_SECRET(self, None)
+                return trace
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __post_init__(self) -> None:
         p = self.params
@@ -521,8 +541,10 @@ def _aead_cipher(params: SuiteParams, key: bytes) -> object:
 _RecordProtectionBuilder = slot_builder(RecordProtection)
 if tuple(f.name for f in fields(RecordProtection)) != (
         "params", "version", "key", "iv", "mac_key", "encrypt_then_mac", "secret_name",
-        "direction", "trace", "_aead", "_iv_int"):
+        "direction", "trace", "_aead", "_iv_int", "_secret"):
     raise TypeError("RecordProtection changed: update _new_tls13_protection")
+_SET_PROTECTION_TRACE, _SET_PROTECTION_SECRET = (
+    RecordProtection.__dict__[name].__set__ for name in ("trace", "_secret"))
 
 
 def _tls13_protection(secret: bytes, params: SuiteParams, secret_name: str | None,
@@ -533,15 +555,24 @@ def _tls13_protection(secret: bytes, params: SuiteParams, secret_name: str | Non
 
     traffic_keys gives a key and IV of the suite's lengths and the version is
     TLS 1.3, so __post_init__'s checks hold: the same value is built without
-    them (and without the TrafficKeys value, unpacked at once).
+    them (and without the TrafficKeys value).  Its ``trace`` is left to
+    RecordProtection.__getattr__, from the secret (once the key schedule has
+    kept the parts for these lengths: from the first protection on).
     """
-    key, iv, trace = _traffic_keys(secret, params.prf_hash, params.key_length,
-                                   params.fixed_iv_length)
-    return _new_tls13_protection(params, key, iv, secret_name, direction, trace)
+    hash, key_len, iv_len = params.prf_hash, params.key_length, params.fixed_iv_length
+    pair = _traffic_key_pair(secret, hash, key_len, iv_len)
+    if pair is None:
+        key, iv, trace = _traffic_keys(secret, hash, key_len, iv_len)
+        return _new_tls13_protection(params, key, iv, secret_name, direction, trace, None)
+    key, iv = pair
+    return _new_tls13_protection(params, key, iv, secret_name, direction, None, secret)
 
 
 def _new_tls13_protection(params: SuiteParams, key: bytes, iv: bytes, secret_name: str | None,
-                          direction: str | None, trace: tuple[Step, ...]) -> RecordProtection:
+                          direction: str | None, trace: tuple[Step, ...] | None,
+                          secret: bytes | None) -> RecordProtection:
+    """The protection, its fields in order; ``trace`` None: its slot left unset, *secret*
+    kept for RecordProtection.__getattr__ to make it."""
     obj = _RecordProtectionBuilder()
     obj.params = params
     obj.version = TLS13
@@ -551,9 +582,11 @@ def _new_tls13_protection(params: SuiteParams, key: bytes, iv: bytes, secret_nam
     obj.encrypt_then_mac = False
     obj.secret_name = secret_name
     obj.direction = direction
-    obj.trace = trace
+    if trace is not None:
+        obj.trace = trace
     obj._aead = _aead_cipher(params, key)
     obj._iv_int = int.from_bytes(iv, "big")
+    obj._secret = secret
     obj.__class__ = RecordProtection
     return obj
 
