@@ -536,3 +536,17 @@ def test_tls13_protection_trace_made_on_first_read_is_the_general_one(monkeypatc
         made[1][0].no_such_attribute
     with pytest.raises(dataclasses.FrozenInstanceError):
         made[1][0].trace = ()  # type: ignore[misc]
+
+
+def test_usable_is_any_protection_set():
+    import itertools
+
+    from tlsdoc import session
+
+    names = ("client_write", "server_write", "client_early", "client_handshake",
+             "server_handshake", "client_application", "server_application")
+    prot = RecordProtection.tls13(bytes(32), SUITES[0x1301])
+    for present in itertools.product((False, True), repeat=len(names)):
+        keys = session.ConnectionKeys(version=TLS13, params=None, **{
+            name: prot for name, there in zip(names, present) if there})
+        assert keys.usable is any(present)

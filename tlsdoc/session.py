@@ -220,12 +220,11 @@ class ConnectionKeys:
     @property
     def usable(self) -> bool:
         """True when at least one direction can be (at least partly) decrypted."""
-        return any(
-            p is not None
-            for p in (self.client_write, self.server_write, self.client_early,
-                      self.client_handshake, self.server_handshake,
-                      self.client_application, self.server_application)
-        )
+        # (any(p is not None for p in (...)), written out: read once per connection)
+        return (self.client_handshake is not None or self.server_handshake is not None
+                or self.client_application is not None or self.server_application is not None
+                or self.client_early is not None or self.client_write is not None
+                or self.server_write is not None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
