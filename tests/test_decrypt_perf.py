@@ -179,8 +179,8 @@ def test_tls13_protection_slow_path_still_checks():
     sub = Sub.tls13(bytes(32), SUITES[0x1301])
     base = RecordProtection.tls13(bytes(32), SUITES[0x1301])
     assert type(sub) is Sub
-    assert [getattr(sub, f.name) for f in dataclasses.fields(RecordProtection)][:-2] == \
-        [getattr(base, f.name) for f in dataclasses.fields(RecordProtection)][:-2]
+    public = [f.name for f in dataclasses.fields(RecordProtection) if not f.name.startswith("_")]
+    assert [getattr(sub, name) for name in public] == [getattr(base, name) for name in public]
     with pytest.raises(KeyMaterialError):   # a TLS 1.2 suite does not go with TLS 1.3
         RecordProtection.tls13(bytes(32), SUITES[0xC02F])
 
@@ -197,7 +197,7 @@ def test_renamed_steps_equal_dataclasses_replace():
 
 def test_fast_decrypted_record_and_handshake_entry_are_the_dataclass_values():
     from tlsdoc import session
-    from tlsdoc.handshake import HandshakeEntry
+    from tlsdoc.handshake import HandshakeEntry, new_entry
     from tlsdoc.wire import Direction, Span
 
     pt = dec._new_plaintext(*range(14))
@@ -206,8 +206,8 @@ def test_fast_decrypted_record_and_handshake_entry_are_the_dataclass_values():
                                        plaintext=pt, frames=(4, 5))
     assert type(rec) is session.DecryptedRecord and rec == expected and repr(rec) == repr(expected)
     span = Span(Direction.SERVER_TO_CLIENT, 10, 20, (4,))
-    entry = session._new_handshake_entry("Finished", 20, Direction.SERVER_TO_CLIENT, (3,), span,
-                                         None, True, b"raw", None)
+    entry = new_entry("Finished", 20, Direction.SERVER_TO_CLIENT, (3,), span,
+                      None, True, b"raw", None)
     expected_entry = HandshakeEntry(name="Finished", msg_type=20, direction=Direction.SERVER_TO_CLIENT,
                                     records=(3,), span=span, encrypted=True, raw=b"raw")
     assert entry == expected_entry and repr(entry) == repr(expected_entry)
@@ -446,3 +446,107 @@ def test_tls13_connection_keys_hold_each_secret_in_its_place(capture):
         assert names == [n for attr, label, _ in session._TLS13_SECRETS if label in keys.secrets
                          for n in (label.lower(), f"{attr} write_key", f"{attr} write_iv")]
         assert isinstance(keys.missing, tuple) and isinstance(keys.warnings, tuple)
+
+
+# -- the slot builders of session's values, against their dataclass constructors ------------
+
+
+def _same_value(fast, expected):
+    assert type(fast) is type(expected)
+    assert fast == expected and repr(fast) == repr(expected)
+    for f in dataclasses.fields(expected):  # (also the fields left out of == and repr)
+        assert getattr(fast, f.name) == getattr(expected, f.name), f.name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(fast, dataclasses.fields(expected)[0].name, None)
+
+
+def test_session_value_builders_are_the_dataclass_values():
+    import pickle
+
+    from tlsdoc import session
+    from tlsdoc.handshake import AlertEntry
+    from tlsdoc.registry import AlertDescription, AlertLevel, lookup
+    from tlsdoc.wire import Direction, Span
+
+    app = session._new_application_data(2, 5, "ab" * 32, b"hello")
+    _same_value(app, session.ApplicationData(records=2, length=5, sha256="ab" * 32, data=b"hello"))
+    args = dict(direction=Direction.SERVER_TO_CLIENT, records=(), handshake=(), alerts=(),
+                application_data=app, undecrypted=(3, 4), trace=(), warnings=("w",))
+    one = session._new_direction_decryption(*args.values())
+    _same_value(one, session.DirectionDecryption(**args))
+    params = SUITES[0x1301]
+    prot = RecordProtection.tls13(bytes(32), params, secret_name="S", direction="client→server")
+    keys = session.ConnectionKeys(version=TLS13, params=params, client_handshake=prot)
+    whole = session._new_decryption(keys, {Direction.SERVER_TO_CLIENT: one}, None, (), ("w",))
+    _same_value(whole, session.Decryption(keys=keys, directions={Direction.SERVER_TO_CLIENT: one},
+                                          tls=None, renegotiations=(), warnings=("w",)))
+    assert pickle.loads(pickle.dumps(one)) == one
+
+    # TLS 1.3 keys: every field but the trace, which ConnectionKeys.__getattr__ makes
+    secrets = session._KeyLogSecrets({"CLIENT_HANDSHAKE_TRAFFIC_SECRET": bytes(32)})
+    secrets.key, secrets.lines = bytes(32), {"CLIENT_HANDSHAKE_TRAFFIC_SECRET": 7}
+    fast = session._new_tls13_keys(TLS13, params, "key log line 7", secrets, None, prot, None,
+                                   None, None, ("SERVER_TRAFFIC_SECRET_0",), ("w",))
+    trace = fast.trace
+    _same_value(fast, session.ConnectionKeys(
+        version=TLS13, params=params, source="key log line 7", secrets=secrets,
+        client_handshake=prot, missing=("SERVER_TRAFFIC_SECRET_0",), trace=trace, warnings=("w",)))
+    assert trace and trace[0].name == "client_handshake_traffic_secret"
+
+    # alerts: what the _Direction scratch records for a decrypted alert, 2 bytes or not
+    span = Span(Direction.SERVER_TO_CLIENT, 10, 33, (4,))
+
+    class Rec:
+        index = 3
+    Rec.span = span
+
+    for content in (b"\x01\x00", b"\x02\xfe", b"\x07\x00", b"\x01\x28", b"\x01", b""):
+        level = lookup(AlertLevel, content[0]) if len(content) == 2 else None
+        description = lookup(AlertDescription, content[1]) if len(content) == 2 else None
+        state = session._Direction.__new__(session._Direction)
+        state.direction, state.alerts, state.warnings = Direction.SERVER_TO_CLIENT, [], []
+        state.alert(Rec, content)
+        (alert,) = state.alerts
+        _same_value(alert, AlertEntry(direction=Direction.SERVER_TO_CLIENT, record=3, span=span,
+                                      level=level, description=description, encrypted=True))
+        assert type(alert.level) is type(level) and type(alert.description) is type(description)
+        assert bool(state.warnings) == (len(content) != 2)
+
+
+@pytest.mark.parametrize("suite", TLS13_SUITES)
+def test_tls13_protection_trace_made_on_first_read_is_the_general_one(monkeypatch, suite):
+    params = SUITES[suite]
+    monkeypatch.setattr(ks, "_TRAFFIC_PARTS", {})  # the first protection for these lengths too
+    made = []
+    for n in range(3):
+        secret = bytes(range(n, n + params.hash_length))
+        fast = RecordProtection.tls13(secret, params, secret_name="S", direction="client→server")
+        keys = ks.traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
+        made.append((fast, keys))
+    for n, (fast, keys) in enumerate(made):
+        # the first one goes the general route and has its trace; the others make it on read
+        assert (fast._secret is None) == (n == 0)
+        assert fast.key == keys.key and fast.iv == keys.iv
+        assert fast.trace == keys.trace and fast._secret is None and fast.trace is fast.trace
+        assert keys.trace == tuple(ks.hkdf_expand_label(
+            keys.trace[0].inputs[0][1], label, b"", size, params.prf_hash, name=name).trace[0]
+            for label, size, name in (("key", params.key_length, "write_key"),
+                                      ("iv", params.fixed_iv_length, "write_iv")))
+    with pytest.raises(AttributeError):
+        made[1][0].no_such_attribute
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[1][0].trace = ()  # type: ignore[misc]
+
+
+def test_usable_is_any_protection_set():
+    import itertools
+
+    from tlsdoc import session
+
+    names = ("client_write", "server_write", "client_early", "client_handshake",
+             "server_handshake", "client_application", "server_application")
+    prot = RecordProtection.tls13(bytes(32), SUITES[0x1301])
+    for present in itertools.product((False, True), repeat=len(names)):
+        keys = session.ConnectionKeys(version=TLS13, params=None, **{
+            name: prot for name, there in zip(names, present) if there})
+        assert keys.usable is any(present)

@@ -39,7 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20
 
 from tlsdoc.errors import DecryptionError, KeyMaterialError
 from tlsdoc.keyschedule import Step, Tls12Keys, hash_algorithm, traffic_keys
-from tlsdoc.keyschedule import _traffic_keys  # traffic_keys' parts, without the value
+from tlsdoc.keyschedule import _traffic_key_pair, _traffic_keys, _traffic_trace  # (traffic_keys' parts)
+from tlsdoc.records import slot_builder
 from tlsdoc.suites import Cipher, SuiteParams
 from tlsdoc.wire import Direction
 
@@ -126,6 +127,26 @@ class RecordProtection:
     _aead: object = field(init=False, repr=False, compare=False, hash=False, default=None)
     # the IV as an int, for the XOR of the per-record nonce
     _iv_int: int = field(init=False, repr=False, compare=False, hash=False, default=0)
+    # Set instead of ``trace`` by the TLS 1.3 fast path (_tls13_protection): the
+    # traffic secret, to make the trace on first read (see __getattr__).
+    _secret: bytes | None = field(init=False, repr=False, compare=False, hash=False, default=None)
+
+    def __getattr__(self, name: str):
+        # Python calls this only when the normal lookup fails, that is for an
+        # unset slot: ``trace`` of a protection _tls13_protection made, which
+        # leaves it to be worked out on first use (only the docs' chapters and a
+        # KeyUpdate read it).  The steps are keyschedule._traffic_keys' for the
+        # same secret, key and IV, built once.
+        if name == "trace":
+            secret = self._secret
+            if secret is not None:
+                p = self.params
+                trace = _traffic_trace(secret, p.prf_hash, p.key_length, p.fixed_iv_length,
+                                       self.key, self.iv)
+                _SET_PROTECTION_TRACE(self, trace)
+                _SET_PROTECTION_SECRET(self, None)
+                return trace
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __post_init__(self) -> None:
         p = self.params
@@ -166,13 +187,7 @@ class RecordProtection:
             direction: the direction these records travel.
         """
         if cls is RecordProtection and params.tls13:
-            # Four times per connection.  traffic_keys gives a key and IV of the
-            # suite's lengths and the version is TLS 1.3, so __post_init__'s
-            # checks hold: the same value is built without them (and without
-            # the TrafficKeys value, unpacked at once).
-            key, iv, trace = _traffic_keys(secret, params.prf_hash, params.key_length,
-                                           params.fixed_iv_length)
-            return _new_tls13_protection(params, key, iv, secret_name, _direction(direction), trace)
+            return _tls13_protection(secret, params, secret_name, _direction(direction))
         keys = traffic_keys(secret, params.prf_hash, params.key_length, params.fixed_iv_length)
         return cls(params=params, version=TLS13, key=keys.key, iv=keys.iv,
                    secret_name=secret_name, direction=_direction(direction), trace=keys.trace)
@@ -520,19 +535,59 @@ def _aead_cipher(params: SuiteParams, key: bytes) -> object:
     return None
 
 
-# Fast constructor for RecordProtection.tls13 (same reason as _new_plaintext).
-(_k_params, _k_version, _k_key, _k_iv, _k_mac_key, _k_etm, _k_secret_name, _k_direction, _k_trace,
- _k_aead, _k_iv_int) = tuple(RecordProtection.__dict__[f.name].__set__
-                             for f in fields(RecordProtection))
+# Fast constructor for RecordProtection.tls13 (same reason as _new_plaintext,
+# four times per connection): a slot builder filled field by field (plain
+# attribute stores, faster than eleven descriptor calls), then given the class.
+_RecordProtectionBuilder = slot_builder(RecordProtection)
+if tuple(f.name for f in fields(RecordProtection)) != (
+        "params", "version", "key", "iv", "mac_key", "encrypt_then_mac", "secret_name",
+        "direction", "trace", "_aead", "_iv_int", "_secret"):
+    raise TypeError("RecordProtection changed: update _new_tls13_protection")
+_SET_PROTECTION_TRACE, _SET_PROTECTION_SECRET = (
+    RecordProtection.__dict__[name].__set__ for name in ("trace", "_secret"))
+
+
+def _tls13_protection(secret: bytes, params: SuiteParams, secret_name: str | None,
+                      direction: str | None) -> RecordProtection:
+    """``RecordProtection.tls13(secret, params, secret_name=..., direction=...)`` for a
+    TLS 1.3 suite and a direction given as text (session._tls13_keys calls it directly,
+    four times per connection).
+
+    traffic_keys gives a key and IV of the suite's lengths and the version is
+    TLS 1.3, so __post_init__'s checks hold: the same value is built without
+    them (and without the TrafficKeys value).  Its ``trace`` is left to
+    RecordProtection.__getattr__, from the secret (once the key schedule has
+    kept the parts for these lengths: from the first protection on).
+    """
+    hash, key_len, iv_len = params.prf_hash, params.key_length, params.fixed_iv_length
+    pair = _traffic_key_pair(secret, hash, key_len, iv_len)
+    if pair is None:
+        key, iv, trace = _traffic_keys(secret, hash, key_len, iv_len)
+        return _new_tls13_protection(params, key, iv, secret_name, direction, trace, None)
+    key, iv = pair
+    return _new_tls13_protection(params, key, iv, secret_name, direction, None, secret)
 
 
 def _new_tls13_protection(params: SuiteParams, key: bytes, iv: bytes, secret_name: str | None,
-                          direction: str | None, trace: tuple[Step, ...]) -> RecordProtection:
-    obj = _new_object(RecordProtection)
-    _k_params(obj, params); _k_version(obj, TLS13); _k_key(obj, key); _k_iv(obj, iv)  # noqa: E702
-    _k_mac_key(obj, b""); _k_etm(obj, False); _k_secret_name(obj, secret_name)  # noqa: E702
-    _k_direction(obj, direction); _k_trace(obj, trace)  # noqa: E702
-    _k_aead(obj, _aead_cipher(params, key)); _k_iv_int(obj, int.from_bytes(iv, "big"))  # noqa: E702
+                          direction: str | None, trace: tuple[Step, ...] | None,
+                          secret: bytes | None) -> RecordProtection:
+    """The protection, its fields in order; ``trace`` None: its slot left unset, *secret*
+    kept for RecordProtection.__getattr__ to make it."""
+    obj = _RecordProtectionBuilder()
+    obj.params = params
+    obj.version = TLS13
+    obj.key = key
+    obj.iv = iv
+    obj.mac_key = b""
+    obj.encrypt_then_mac = False
+    obj.secret_name = secret_name
+    obj.direction = direction
+    if trace is not None:
+        obj.trace = trace
+    obj._aead = _aead_cipher(params, key)
+    obj._iv_int = int.from_bytes(iv, "big")
+    obj._secret = secret
+    obj.__class__ = RecordProtection
     return obj
 
 

@@ -757,27 +757,45 @@ def _traffic_keys(secret: bytes, hash: str, key_len: int,
                   iv_len: int) -> tuple[bytes, bytes, tuple[Step, Step]]:
     """(key, iv, trace) of :func:`traffic_keys`, without the TrafficKeys value.
 
-    Four times per TLS 1.3 connection (RecordProtection.tls13 unpacks them
-    at once): two HKDF-Expand-Label steps, as hkdf_expand_label makes them.
+    Two HKDF-Expand-Label steps, as hkdf_expand_label makes them.
     """
-    parts = _TRAFFIC_PARTS.get((hash, key_len, iv_len))
-    if parts is None:  # the general route, which also checks the lengths and the hash
+    pair = _traffic_key_pair(secret, hash, key_len, iv_len)
+    if pair is None:  # the general route, which also checks the lengths and the hash
         key, key_step = _expand_label(secret, "key", b"", key_len, hash, "write_key")
         iv, iv_step = _expand_label(secret, "iv", b"", iv_len, hash, "write_iv")
         if len(_TRAFFIC_PARTS) < _STATIC_LABELS_MAX:
             _TRAFFIC_PARTS[(hash, key_len, iv_len)] = (
                 _algorithm(hash), key_step.op, key_step.inputs[1:], iv_step.op, iv_step.inputs[1:])
         return key, iv, (key_step, iv_step)
-    # Four times per TLS 1.3 connection: the same HKDF-Expand calls and steps
-    # as the two _expand_label calls above, with what does not depend on the
-    # secret (algorithm, op, the label/context/HkdfLabel inputs) kept from
-    # the first call for these lengths (test_keyschedule checks both agree).
-    algorithm, key_op, key_inputs, iv_op, iv_inputs = parts
-    key = HKDFExpand(algorithm, key_len, key_inputs[2][1]).derive(secret)  # (HkdfLabel)
-    iv = HKDFExpand(algorithm, iv_len, iv_inputs[2][1]).derive(secret)
+    key, iv = pair
+    return key, iv, _traffic_trace(secret, hash, key_len, iv_len, key, iv)
+
+
+def _traffic_key_pair(secret: bytes, hash: str, key_len: int, iv_len: int) -> tuple[bytes, bytes] | None:
+    """(key, iv) of :func:`_traffic_keys` without the trace, or None until _traffic_keys
+    has kept the parts for these lengths (then call it).
+
+    Four times per TLS 1.3 connection (RecordProtection.tls13 leaves the trace
+    to be made on first read, by :func:`_traffic_trace`): the same HKDF-Expand
+    calls as the two _expand_label calls of the general route, with what does
+    not depend on the secret (algorithm, HkdfLabel) kept from its first call
+    for these lengths (test_keyschedule checks both agree).
+    """
+    parts = _TRAFFIC_PARTS.get((hash, key_len, iv_len))
+    if parts is None:
+        return None
+    algorithm, _, key_inputs, _, iv_inputs = parts
+    return (HKDFExpand(algorithm, key_len, key_inputs[2][1]).derive(secret),  # (HkdfLabel)
+            HKDFExpand(algorithm, iv_len, iv_inputs[2][1]).derive(secret))
+
+
+def _traffic_trace(secret: bytes, hash: str, key_len: int, iv_len: int, key: bytes,
+                   iv: bytes) -> tuple[Step, Step]:
+    """The two steps of :func:`_traffic_keys` for a key and IV :func:`_traffic_key_pair` gave."""
+    _, key_op, key_inputs, iv_op, iv_inputs = _TRAFFIC_PARTS[(hash, key_len, iv_len)]
     first = (("secret", secret),)
-    return key, iv, (_new_step("write_key", key_op, first + key_inputs, key),
-                     _new_step("write_iv", iv_op, first + iv_inputs, iv))
+    return (_new_step("write_key", key_op, first + key_inputs, key),
+            _new_step("write_iv", iv_op, first + iv_inputs, iv))
 
 
 # hash, key length, IV length -> (algorithm, key step op, key step inputs after

@@ -61,6 +61,7 @@ from typing import Iterable, Mapping, Sequence
 
 from tlsdoc import keylog as keylog_mod
 from tlsdoc.decrypt import Plaintext, RecordProtection
+from tlsdoc.decrypt import _tls13_protection  # RecordProtection.tls13's fast path
 from tlsdoc.errors import DecryptionError, KeyMaterialError, TlsdocError
 from tlsdoc.handshake import (
     AlertEntry,
@@ -89,7 +90,7 @@ from tlsdoc.keyschedule import (
     transcript_hash,
 )
 from tlsdoc.keyschedule import _new_step  # the fast Step constructor
-from tlsdoc.records import Record, RecordStream
+from tlsdoc.records import Record, RecordStream, slot_builder
 from tlsdoc.registry import (
     AlertDescription,
     AlertLevel,
@@ -98,6 +99,7 @@ from tlsdoc.registry import (
     HandshakeType,
     ProtocolVersion,
     lookup,
+    members,
 )
 from tlsdoc.suites import KeyExchange, SuiteParams, suite_params
 from tlsdoc.wire import Direction, Span
@@ -218,12 +220,11 @@ class ConnectionKeys:
     @property
     def usable(self) -> bool:
         """True when at least one direction can be (at least partly) decrypted."""
-        return any(
-            p is not None
-            for p in (self.client_write, self.server_write, self.client_early,
-                      self.client_handshake, self.server_handshake,
-                      self.client_application, self.server_application)
-        )
+        # (any(p is not None for p in (...)), written out: read once per connection)
+        return (self.client_handshake is not None or self.server_handshake is not None
+                or self.client_application is not None or self.server_application is not None
+                or self.client_early is not None or self.client_write is not None
+                or self.server_write is not None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -282,30 +283,25 @@ class DecryptedRecord:
         return self.plaintext.seq
 
 
-# Fast constructor for the DecryptedRecord made per record.  A frozen
+# Fast constructors for the DecryptedRecord made per record.  A frozen
 # dataclass's __init__ sets each field through object.__setattr__ (to get
-# past its own __setattr__, which refuses); setting the slots through their
-# member descriptors gives the same frozen value in about half the time
-# (as records.py does for Record).
-(_d0, _d1, _d2, _d3, _d4, _d5) = tuple(DecryptedRecord.__dict__[f.name].__set__
-                                       for f in dataclasses.fields(DecryptedRecord))
-_new_object = object.__new__
+# past its own __setattr__, which refuses); a slot builder filled with plain
+# attribute stores, then given the class, is the same frozen value in about
+# a third of the time (records.slot_builder, as records.py does for Record).
+_DecryptedRecordBuilder = slot_builder(DecryptedRecord)
+_d3, _d5 = (DecryptedRecord.__dict__[name].__set__ for name in ("plaintext", "_reopen"))  # (__getattr__)
 
 
 def _new_decrypted_record(record: int, epoch: str, secret_name: str | None, plaintext: Plaintext,
                           frames: tuple[int, ...]) -> DecryptedRecord:
-    obj = _new_object(DecryptedRecord)
-    _d0(obj, record); _d1(obj, epoch); _d2(obj, secret_name); _d3(obj, plaintext)  # noqa: E702
-    _d4(obj, frames); _d5(obj, None)  # noqa: E702
-    return obj
-
-
-def _lazy_decrypted_record(record: int, epoch: str, secret_name: str | None,
-                           reopen: tuple, frames: tuple[int, ...]) -> DecryptedRecord:
-    """The same DecryptedRecord, its ``plaintext`` slot left for __getattr__ to fill."""
-    obj = _new_object(DecryptedRecord)
-    _d0(obj, record); _d1(obj, epoch); _d2(obj, secret_name); _d4(obj, frames)  # noqa: E702
-    _d5(obj, reopen)
+    obj = _DecryptedRecordBuilder()
+    obj.record = record
+    obj.epoch = epoch
+    obj.secret_name = secret_name
+    obj.plaintext = plaintext
+    obj.frames = frames
+    obj._reopen = None
+    obj.__class__ = DecryptedRecord
     return obj
 
 
@@ -394,32 +390,89 @@ class Decryption:
 
 
 # Fast construction of the values made once per direction or connection
-# (ApplicationData, DirectionDecryption, Decryption), for the same reason as
-# _new_decrypted_record: the slots set through their member descriptors, all
-# fields given in order.  Checked against the classes' fields at import.
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple:
-    assert tuple(f.name for f in dataclasses.fields(cls)) == names, f"{cls.__name__} changed"
-    return tuple(cls.__dict__[name].__set__ for name in names)
+# (ApplicationData, DirectionDecryption, Decryption, TLS 1.3 ConnectionKeys),
+# for the same reason as _new_decrypted_record: a slot builder filled field
+# by field, then given the class; every field is set (but the trace of TLS 1.3
+# keys, see ConnectionKeys.__getattr__).  The field lists are checked here at
+# import, so a field added to a class cannot be left unset.
+def _checked_builder(cls: type, names: tuple[str, ...]) -> type:
+    if tuple(f.name for f in dataclasses.fields(cls)) != names:
+        raise TypeError(f"{cls.__name__} changed: update its builder in session.py")
+    return slot_builder(cls)
 
 
-_APPLICATION_DATA_SLOTS = _slot_setters(ApplicationData, ("records", "length", "sha256", "data"))
-_DIRECTION_DECRYPTION_SLOTS = _slot_setters(DirectionDecryption, (
+_ApplicationDataBuilder = _checked_builder(ApplicationData, ("records", "length", "sha256", "data"))
+_DirectionDecryptionBuilder = _checked_builder(DirectionDecryption, (
     "direction", "records", "handshake", "alerts", "application_data", "undecrypted", "trace",
     "warnings"))
-_DECRYPTION_SLOTS = _slot_setters(Decryption, ("keys", "directions", "tls", "renegotiations",
-                                               "warnings"))
-_CONNECTION_KEYS_SLOTS = _slot_setters(ConnectionKeys, (
+_DecryptionBuilder = _checked_builder(Decryption, ("keys", "directions", "tls", "renegotiations",
+                                                   "warnings"))
+_ConnectionKeysBuilder = _checked_builder(ConnectionKeys, (
     "version", "params", "source", "pre_master", "master_secret", "key_block", "secrets",
     "client_write", "server_write", "client_early", "client_handshake", "server_handshake",
     "client_application", "server_application", "missing", "trace", "warnings"))
-_CONNECTION_KEYS_SLOTS_TO_MISSING = _CONNECTION_KEYS_SLOTS[:15]  # (version … missing)
-_SET_TRACE, _SET_WARNINGS = _CONNECTION_KEYS_SLOTS[15:]
+_SET_TRACE = ConnectionKeys.__dict__["trace"].__set__  # (for ConnectionKeys.__getattr__)
 
 
-def _new_value(cls: type, setters: tuple, *values):
-    obj = _new_object(cls)
-    for setter, value in zip(setters, values):
-        setter(obj, value)
+def _new_application_data(records: int, length: int, sha256: str, data: bytes) -> ApplicationData:
+    obj = _ApplicationDataBuilder()
+    obj.records = records
+    obj.length = length
+    obj.sha256 = sha256
+    obj.data = data
+    obj.__class__ = ApplicationData
+    return obj
+
+
+def _new_direction_decryption(direction, records, handshake, alerts, application_data,
+                              undecrypted, trace, warnings) -> DirectionDecryption:
+    obj = _DirectionDecryptionBuilder()
+    obj.direction = direction
+    obj.records = records
+    obj.handshake = handshake
+    obj.alerts = alerts
+    obj.application_data = application_data
+    obj.undecrypted = undecrypted
+    obj.trace = trace
+    obj.warnings = warnings
+    obj.__class__ = DirectionDecryption
+    return obj
+
+
+def _new_decryption(keys, directions, tls, renegotiations, warnings) -> Decryption:
+    obj = _DecryptionBuilder()
+    obj.keys = keys
+    obj.directions = directions
+    obj.tls = tls
+    obj.renegotiations = renegotiations
+    obj.warnings = warnings
+    obj.__class__ = Decryption
+    return obj
+
+
+def _new_tls13_keys(version, params, source, secrets, client_early, client_handshake,
+                    server_handshake, client_application, server_application, missing,
+                    warnings) -> ConnectionKeys:
+    """ConnectionKeys(version=..., ..., warnings=...) of TLS 1.3 keys from the key log,
+    with its ``trace`` slot left for ConnectionKeys.__getattr__ to fill."""
+    obj = _ConnectionKeysBuilder()
+    obj.version = version
+    obj.params = params
+    obj.source = source
+    obj.pre_master = None
+    obj.master_secret = None
+    obj.key_block = None
+    obj.secrets = secrets
+    obj.client_write = None
+    obj.server_write = None
+    obj.client_early = client_early
+    obj.client_handshake = client_handshake
+    obj.server_handshake = server_handshake
+    obj.client_application = client_application
+    obj.server_application = server_application
+    obj.missing = missing
+    obj.warnings = warnings
+    obj.__class__ = ConnectionKeys
     return obj
 
 
@@ -776,7 +829,9 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
             continue
         secrets[label] = secret
         lines[label] = line
-        found[attr] = RecordProtection.tls13(secret, params, secret_name=label, direction=direction)
+        # (RecordProtection.tls13(secret, params, secret_name=label, direction=direction):
+        # params is a TLS 1.3 suite's and direction its text, so its fast path directly)
+        found[attr] = _tls13_protection(secret, params, label, direction)
     warnings: list[str] = []
     if not found:
         if keylog is None and rsa_keys:
@@ -796,17 +851,20 @@ def _tls13_keys(tls: TlsHandshake, params: SuiteParams, keylog: KeyLog | None,
     # connection.  The trace slot is left unset: ConnectionKeys.__getattr__ makes it
     # from the secrets and protections when it is first read.)
     get = found.get
-    keys = _new_value(ConnectionKeys, _CONNECTION_KEYS_SLOTS_TO_MISSING, int(tls.version), params,
-                      source, None, None, None, secrets, None, None, get("client_early"),
-                      get("client_handshake"), get("server_handshake"),
-                      get("client_application"), get("server_application"), tuple(missing))
-    _SET_WARNINGS(keys, tuple(warnings))
-    return keys
+    return _new_tls13_keys(int(tls.version), params, source, secrets, get("client_early"),
+                           get("client_handshake"), get("server_handshake"),
+                           get("client_application"), get("server_application"),
+                           tuple(missing), tuple(warnings))
 
 
 # ===========================================================================
 # 2. Records
 # ===========================================================================
+
+
+_ALERT_LEVELS, _ALERT_DESCRIPTIONS = members(AlertLevel).get, members(AlertDescription).get
+_AlertEntryBuilder = _checked_builder(AlertEntry, (
+    "direction", "record", "span", "level", "description", "encrypted"))
 
 
 class _Direction:
@@ -839,10 +897,9 @@ class _Direction:
         *explicit_nonce*: the length of the record's explicit nonce / IV
         (TLS 1.2), which the content follows in the stream.
         """
-        offset = rec.fragment_offset + explicit_nonce
-        out = []
-        for raw in self.reassembler.feed(content, stream_offset=offset, record=rec.index):
-            out.append(self.entry(raw))
+        entry = self.entry
+        out = [entry(raw) for raw in self.reassembler.feed(
+            content, stream_offset=rec.fragment_offset + explicit_nonce, record=rec.index)]
         self.handshake.extend(out)
         return out
 
@@ -854,20 +911,32 @@ class _Direction:
             return HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=self.direction,
                                   records=raw.records, span=raw.span, raw=raw.data,
                                   encrypted=True, error=str(exc))
-        name = raw.name if type(message).__name__ == "OpaqueMessage" else type(message).__name__
+        name = type(message).__name__
+        if name == "OpaqueMessage":
+            name = raw.name
         return new_entry(name, raw.msg_type, self.direction, raw.records, raw.span,
-                                    message, True, raw.data, None)
+                         message, True, raw.data, None)
 
     def alert(self, rec: Record, content: bytes) -> None:
         level = description = None
         if len(content) == 2:
-            level = lookup(AlertLevel, content[0])
-            description = lookup(AlertDescription, content[1])
+            # (lookup(AlertLevel, ...), lookup(AlertDescription, ...) for the ints they are)
+            level = _ALERT_LEVELS(content[0], content[0])
+            description = _ALERT_DESCRIPTIONS(content[1], content[1])
         else:
             self.warn(f"decrypted alert of {len(content)} bytes (expected 2)", rec, "Alert",
                       cls=DecryptionError)
-        self.alerts.append(AlertEntry(direction=self.direction, record=rec.index, span=rec.span,
-                                      level=level, description=description, encrypted=True))
+        # (AlertEntry(direction=..., record=..., span=..., level=..., description=...,
+        # encrypted=True) through a slot builder: two per connection)
+        alert = _AlertEntryBuilder()
+        alert.direction = self.direction
+        alert.record = rec.index
+        alert.span = rec.span
+        alert.level = level
+        alert.description = description
+        alert.encrypted = True
+        alert.__class__ = AlertEntry
+        self.alerts.append(alert)
 
     def result(self, encrypted: Sequence[int]) -> DirectionDecryption:
         if self.reassembler.pending and self.failed_at is None:
@@ -877,11 +946,11 @@ class _Direction:
         app = None
         if not undecrypted:
             data = b"".join(self.app)
-            app = _new_value(ApplicationData, _APPLICATION_DATA_SLOTS, len(self.app), len(data),
-                             hashlib.sha256(data).hexdigest(), data)
-        return _new_value(DirectionDecryption, _DIRECTION_DECRYPTION_SLOTS, self.direction,
-                          tuple(self.records), tuple(self.handshake), tuple(self.alerts), app,
-                          undecrypted, tuple(self.trace), tuple(self.warnings))
+            app = _new_application_data(len(self.app), len(data),
+                                        hashlib.sha256(data).hexdigest(), data)
+        return _new_direction_decryption(self.direction, tuple(self.records), tuple(self.handshake),
+                                         tuple(self.alerts), app, undecrypted, tuple(self.trace),
+                                         tuple(self.warnings))
 
 
 def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionKeys,
@@ -993,12 +1062,17 @@ def _drive_alone(steps) -> None:
 _APPLICATION_DATA, _ALERT, _HANDSHAKE = (
     int(ContentType.application_data), int(ContentType.alert), int(ContentType.handshake))
 
-_EPOCH_LABELS = {
-    ("early", CLIENT): keylog_mod.CLIENT_EARLY_TRAFFIC_SECRET,
-    ("handshake", CLIENT): keylog_mod.CLIENT_HANDSHAKE_TRAFFIC_SECRET,
-    ("handshake", SERVER): keylog_mod.SERVER_HANDSHAKE_TRAFFIC_SECRET,
-    ("application", CLIENT): keylog_mod.CLIENT_TRAFFIC_SECRET_0,
-    ("application", SERVER): keylog_mod.SERVER_TRAFFIC_SECRET_0,
+# epoch -> the key-log label of its secret, one table per direction (picked by
+# the direction's identity: a Direction as a dict key is hashed by
+# Enum.__hash__, a Python-level call).
+_CLIENT_LABELS = {
+    "early": keylog_mod.CLIENT_EARLY_TRAFFIC_SECRET,
+    "handshake": keylog_mod.CLIENT_HANDSHAKE_TRAFFIC_SECRET,
+    "application": keylog_mod.CLIENT_TRAFFIC_SECRET_0,
+}
+_SERVER_LABELS = {
+    "handshake": keylog_mod.SERVER_HANDSHAKE_TRAFFIC_SECRET,
+    "application": keylog_mod.SERVER_TRAFFIC_SECRET_0,
 }
 
 
@@ -1006,6 +1080,7 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
     """TLS 1.3 key changes, RFC 8446 §5.3 (seq per key), §4.4.4 (Finished), §4.6.3 (KeyUpdate)."""
     direction = state.direction
     client = direction is CLIENT
+    labels = _CLIENT_LABELS if client else _SERVER_LABELS
     params = keys.params
     protections = {
         "early": keys.client_early if client else None,
@@ -1015,16 +1090,17 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
     epoch = "early" if client and protections["early"] is not None and _offers_early_data(state.tls) \
         else "handshake"
     prot = protections[epoch]
-    app_secret = keys.secrets.get(_EPOCH_LABELS[("application", direction)])
+    app_secret = keys.secrets.get(labels["application"])
     generation = 0
     seq = 0
     records = state.stream.records
-    opened_records = state.records
-    app = state.app
+    add_record = state.records.append
+    add_app = state.app.append
+    builder = _DecryptedRecordBuilder
     for position, index in enumerate(encrypted):
         rec = records[index]
         if prot is None:
-            label = _EPOCH_LABELS[(epoch, direction)]
+            label = labels[epoch]
             state.warn(f"no key for the {epoch} traffic: the key log has no {label} for "
                        f"client_random {state.tls.client_random.hex()}", rec, field=label)
             state.failed_at = position
@@ -1037,9 +1113,16 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
         opened = prot.open_tls13(rec.content_type, rec.legacy_version, rec.fragment, seq)
         if opened is not None:
             ctype, content = opened
-            opened_records.append(_lazy_decrypted_record(
-                index, epoch if generation == 0 else f"{epoch} {generation}", prot.secret_name,
-                (prot, rec, seq), rec.span.frames))
+            # (_new_decrypted_record inline, its ``plaintext`` slot left unset for
+            # DecryptedRecord.__getattr__ and ``_reopen`` set instead)
+            opened_record = builder()
+            opened_record.record = index
+            opened_record.epoch = epoch if generation == 0 else f"{epoch} {generation}"
+            opened_record.secret_name = prot.secret_name
+            opened_record.frames = rec.span.frames
+            opened_record._reopen = (prot, rec, seq)
+            opened_record.__class__ = DecryptedRecord
+            add_record(opened_record)
         else:
             try:
                 plaintext = _open(prot, rec, seq)
@@ -1068,14 +1151,15 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                     state.failed_at = position
                     return
             ctype, content = plaintext.content_type, plaintext.content
-            opened_records.append(_new_decrypted_record(
+            add_record(_new_decrypted_record(
                 index, epoch if generation == 0 else f"{epoch} {generation}", prot.secret_name,
                 plaintext, rec.span.frames))
         seq += 1
+        if ctype == _APPLICATION_DATA:  # (most records: no key change can follow)
+            add_app(content)
+            continue
         switch: str | None = None
-        if ctype == _APPLICATION_DATA:
-            app.append(content)
-        elif ctype == _ALERT:
+        if ctype == _ALERT:
             state.alert(rec, content)
         elif ctype == _HANDSHAKE:
             for entry in state.handshake_bytes(rec, content):
@@ -1102,7 +1186,7 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
             generation += 1
             d = next_traffic_secret(app_secret, params.prf_hash)
             app_secret = d.output
-            label = f"{_EPOCH_LABELS[('application', direction)]} +{generation}"
+            label = f"{labels['application']} +{generation}"
             state.trace.extend(_renamed(d.trace, label))
             prot = RecordProtection.tls13(app_secret, params, secret_name=label,
                                           direction=direction)
@@ -1135,46 +1219,51 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
         keylog, rsa_keys: the key material, for renegotiated handshakes.
     """
     context = tls.context
-    states = {d: _Direction(tls, streams[d], d, context) for d in _DIRECTIONS}
-    encrypted = {d: tls.encrypted_records(d) for d in _DIRECTIONS}
+    # Both directions' scratch and encrypted records side by side, in
+    # _DIRECTIONS order (lists, not dicts keyed by Direction: hashing an Enum
+    # member is a Python-level call, and this ran about twenty per connection).
+    all_states = [_Direction(tls, streams[d], d, context) for d in _DIRECTIONS]
+    all_encrypted = [tls.encrypted_records(d) for d in _DIRECTIONS]
     renegotiations: list[ConnectionKeys] = []
-    live = [d for d in _DIRECTIONS if encrypted[d]]
+    live = [(state, enc) for state, enc in zip(all_states, all_encrypted) if enc]
     if not keys.usable:
-        for d in live:
-            states[d].failed_at = 0
+        for state, _ in live:
+            state.failed_at = 0
     elif keys.tls13:
-        for d in live:
-            _open_tls13(states[d], encrypted[d], keys)
+        for state, enc in live:
+            _open_tls13(state, enc, keys)
     else:
-        steps = {d: _open_tls12(states[d], encrypted[d], keys) for d in live}
+        states = dict(zip(_DIRECTIONS, all_states))
+        steps = [_open_tls12(state, enc, keys) for state, enc in live]
         paused = []
-        for d in live:
+        for step in steps:
             try:
-                next(steps[d])
-                paused.append(d)
+                next(step)
+                paused.append(step)
             except StopIteration:
                 pass
         while paused:
             new_keys = _renegotiated_keys(tls, states, keylog, rsa_keys)
             renegotiations.append(new_keys)
             still = []
-            for d in paused:
+            for step in paused:
                 try:
-                    steps[d].send(new_keys)
-                    still.append(d)
+                    step.send(new_keys)
+                    still.append(step)
                 except StopIteration:
                     pass
             paused = still
 
-    directions: dict[Direction, DirectionDecryption] = {}
     view = tls
     # A connection with nothing encrypted (an aborted handshake) needs no key.
     warnings = list(keys.warnings) if live else []
     for extra in renegotiations:
         warnings.extend(f"renegotiation: {w}" for w in extra.warnings)
-    for direction in _DIRECTIONS:
-        result = states[direction].result(encrypted[direction])
-        directions[direction] = result
+    results = []
+    for state, enc in zip(all_states, all_encrypted):
+        direction = state.direction
+        result = state.result(enc)
+        results.append(result)
         warnings.extend(result.warnings)
         if not result.records:
             continue
@@ -1186,8 +1275,8 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
                          if e.encrypted and e.message is None and e.records
                          and e.records[0] in left)
         view = view.with_decrypted(direction, result.handshake + kept)
-    return _new_value(Decryption, _DECRYPTION_SLOTS, keys, directions, view,
-                      tuple(renegotiations), tuple(warnings))
+    directions: dict[Direction, DirectionDecryption] = dict(zip(_DIRECTIONS, results))
+    return _new_decryption(keys, directions, view, tuple(renegotiations), tuple(warnings))
 
 
 def _renegotiated_keys(tls: TlsHandshake, states: Mapping[Direction, _Direction],
