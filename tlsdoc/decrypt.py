@@ -40,9 +40,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20
 from tlsdoc.errors import DecryptionError, KeyMaterialError
 from tlsdoc.keyschedule import Step, Tls12Keys, hash_algorithm, traffic_keys
 from tlsdoc.keyschedule import _traffic_key_pair, _traffic_keys, _traffic_trace  # (traffic_keys' parts)
-from tlsdoc.records import slot_builder
 from tlsdoc.suites import Cipher, SuiteParams
-from tlsdoc.wire import Direction
+from tlsdoc.wire import Direction, slot_builder
 
 __all__ = ["Plaintext", "RecordProtection", "TLS13", "TLS12", "TLS11", "APPLICATION_DATA"]
 

@@ -90,7 +90,7 @@ from tlsdoc.keyschedule import (
     transcript_hash,
 )
 from tlsdoc.keyschedule import _new_step  # the fast Step constructor
-from tlsdoc.records import Record, RecordStream, slot_builder
+from tlsdoc.records import Record, RecordStream
 from tlsdoc.registry import (
     AlertDescription,
     AlertLevel,
@@ -102,7 +102,7 @@ from tlsdoc.registry import (
     members,
 )
 from tlsdoc.suites import KeyExchange, SuiteParams, suite_params
-from tlsdoc.wire import Direction, Span
+from tlsdoc.wire import Direction, Span, slot_builder
 
 _DIRECTIONS = tuple(Direction)  # (iterating the enum goes through EnumType.__iter__ each time)
 
