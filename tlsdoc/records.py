@@ -333,9 +333,7 @@ def _records_by_table(data: bytes, direction: Direction, chunks: tuple, records:
     offset where the first record it did not take starts (a bad or cut
     header, or the end): :func:`_parse_from` goes on from there.
 
-    Each Record and its two Spans are built through the slot builders (see
-    :func:`slot_builder`) with the fields ``Record(...)`` / ``Span(...)``
-    would be given.
+    Each Record and its two Spans are built by :func:`_new_record`.
     """
     # lists, not the table's arrays: a list index is a specialised
     # instruction, an array's makes a new int through the generic path
@@ -345,8 +343,7 @@ def _records_by_table(data: bytes, direction: Direction, chunks: tuple, records:
     unpack = _HEADER.unpack_from
     record_types = _RECORD_TYPE_MEMBERS.get  # (None: not a TLS record type)
     versions = _VERSION_MEMBERS.get
-    span_builder = SpanBuilder
-    record_builder = _RecordBuilder
+    new_record = _new_record
     add = records.append
     index = len(records)
     pos = 0
@@ -375,34 +372,44 @@ def _records_by_table(data: bytes, direction: Direction, chunks: tuple, records:
                 while chunk_ends[last] < head_end:
                     last += 1
                 header_frames = tuple(sorted(set(chunk_frames[chunk : last + 1])))
-        rec_span = span_builder()
-        rec_span.direction = direction
-        rec_span.start = pos
-        rec_span.end = end
-        rec_span.frames = frames
-        rec_span.__class__ = Span
-        header_span = span_builder()
-        header_span.direction = direction
-        header_span.start = pos
-        header_span.end = head_end
-        header_span.frames = header_frames
-        header_span.__class__ = Span
-        record = record_builder()
-        record.index = index
-        record.content_type = content_type
-        record.legacy_version = versions(version, version)
-        record.length = length
-        record.fragment = data[head_end:end]
-        record.span = rec_span
-        record.header_span = header_span
-        record.__class__ = Record
-        add(record)
+        add(new_record(index, content_type, versions(version, version), length, data[head_end:end],
+                       direction, pos, head_end, end, frames, header_frames))
         index += 1
         pos = end
         # every chunk before *last* ends before the old end, the new pos: the
         # walk for the next record starts there, not over this one's chunks again
         chunk = last
     return pos
+
+
+def _new_record(index: int, content_type: ContentType | int, legacy_version: ProtocolVersion | int, length: int,
+                fragment: bytes, direction: Direction, pos: int, head_end: int, end: int,
+                frames: tuple[int, ...], header_frames: tuple[int, ...]) -> Record:
+    """``Record(span=Span(direction, pos, end, frames), header_span=Span(direction, pos,
+    head_end, header_frames), ...)``, through the slot builders (see
+    :func:`tlsdoc.wire.slot_builder`): one per record, from both loops."""
+    rec_span = SpanBuilder()
+    rec_span.direction = direction
+    rec_span.start = pos
+    rec_span.end = end
+    rec_span.frames = frames
+    rec_span.__class__ = Span
+    header_span = SpanBuilder()
+    header_span.direction = direction
+    header_span.start = pos
+    header_span.end = head_end
+    header_span.frames = header_frames
+    header_span.__class__ = Span
+    record = _RecordBuilder()
+    record.index = index
+    record.content_type = content_type
+    record.legacy_version = legacy_version
+    record.length = length
+    record.fragment = fragment
+    record.span = rec_span
+    record.header_span = header_span
+    record.__class__ = Record
+    return record
 
 
 def _stop(data: bytes, direction: Direction, frames_for: FramesFor, records: list[Record], kind: ProblemKind,
@@ -437,8 +444,6 @@ def _parse_from(data: bytes, direction: Direction, frames_for: FramesFor, record
     content_types = _CONTENT_TYPE_MEMBERS.get
     versions = _VERSION_MEMBERS.get
     known_types = RECORD_CONTENT_TYPES
-    span_builder = SpanBuilder
-    record_builder = _RecordBuilder
     while pos < size:
         index = len(records)
         if size - pos >= HEADER_LENGTH:
@@ -458,30 +463,9 @@ def _parse_from(data: bytes, direction: Direction, frames_for: FramesFor, record
                 # carried the whole record (or none is known), it carried
                 # the header too, and frames_for need not be asked again.
                 header_frames = frames if len(frames) < 2 else tuple(frames_for(pos, head_end))
-                # Record(span=Span(...), header_span=Span(...), ...) through
-                # the slot builders (see slot_builder), with the same fields
-                rec_span = span_builder()
-                rec_span.direction = direction
-                rec_span.start = pos
-                rec_span.end = end
-                rec_span.frames = frames
-                rec_span.__class__ = Span
-                header_span = span_builder()
-                header_span.direction = direction
-                header_span.start = pos
-                header_span.end = head_end
-                header_span.frames = header_frames
-                header_span.__class__ = Span
-                record = record_builder()
-                record.index = index
-                record.content_type = content_types(ctype, ctype)
-                record.legacy_version = versions(version, version)
-                record.length = length
-                record.fragment = data[head_end:end]
-                record.span = rec_span
-                record.header_span = header_span
-                record.__class__ = Record
-                records.append(record)
+                records.append(_new_record(index, content_types(ctype, ctype), versions(version, version), length,
+                                           data[head_end:end], direction, pos, head_end, end, frames,
+                                           header_frames))
                 pos = end
                 continue
         head = data[pos : pos + HEADER_LENGTH]
