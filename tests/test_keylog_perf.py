@@ -265,3 +265,107 @@ def test_fast_and_careful_parsing_agree(monkeypatch_lines, newline):
         kl._KNOWN_LABELS, kl._LABEL_BYTES = saved
     assert tuple(fast.entries) == tuple(careful.entries)
     assert fast.warnings == careful.warnings
+
+
+# -- the stretch path (_Parser.clean) and the line-by-line path give the same key log --------
+
+_clean_label = st.sampled_from(["CLIENT_RANDOM", "RSA", *LABELS])
+
+
+@st.composite
+def _mostly_clean_log(draw):
+    """A key log of connections whose lines come together, with a little of everything else."""
+    keys = draw(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=4, unique=True))
+    out = []
+    for _ in range(draw(st.integers(1, 40))):
+        roll = draw(st.integers(0, 19))
+        key = draw(st.sampled_from(keys))
+        label = draw(_clean_label)
+        if label == "RSA":
+            key = key[:8]
+        secret = draw(st.binary(min_size=48, max_size=48) if label in ("RSA", "CLIENT_RANDOM")
+                      else st.sampled_from([bytes(32), bytes(range(32)), bytes(48), b"\x01" * 32]))
+        text = f"{label} {key.hex()} {secret.hex()}"
+        if roll == 0:
+            text = text.upper()  # upper-case hex digits: another group for the same key
+        elif roll == 1:
+            text = "# " + text
+        elif roll == 2:
+            text = ""
+        elif roll == 3:
+            text = text[:-1]  # an odd number of digits
+        elif roll == 4:
+            text = text.replace(" ", "\t  ", 1)
+        elif roll == 5:
+            text = text[:-2]  # a secret of the wrong length
+        elif roll == 6:
+            text = "ECH_SECRET" + text[text.index(" "):]
+        elif roll == 7:
+            text += " extra"
+        elif roll == 8:
+            text = text.replace(key.hex()[:2], "zz", 1)
+        elif roll == 9:  # a key of the wrong length for the label
+            text = f"{label} {(key * 4)[:32 if label == 'RSA' else 8].hex()} {secret.hex()}"
+        out.append(text.encode() + draw(st.sampled_from([b"", b"\r", b" "])))
+    data = b"\n".join(out) + draw(st.sampled_from([b"", b"\n"]))
+    if draw(st.booleans()):
+        data = b"\xef\xbb\xbf" + data
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=4)))
+    pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
+    return data, pieces
+
+
+def _parse_both(monkeypatch, pieces, strict):
+    def parse():
+        try:
+            return kl.parse_keylog(iter(pieces), source="k", strict=strict)
+        except KeyMaterialError as exc:
+            return str(exc)
+
+    with monkeypatch.context() as m:
+        m.setattr(kl, "_CLEAN_LINES", 1)  # every stretch of well-formed lines tries the stretch path
+        stretches = parse()
+    with monkeypatch.context() as m:
+        m.setattr(kl, "_CLEAN_LINES", 1 << 30)  # every line one by one
+        lines = parse()
+    return stretches, lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(_mostly_clean_log(), st.sampled_from(["default", "tiny", "colliding"]), st.booleans(),
+       st.sampled_from([1 << 20, 64, 300]))
+def test_stretches_and_lines_give_the_same_key_log(log, setting, strict, feed_bytes):
+    data, pieces = log
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if setting == "tiny":
+            for name, value in (("_SPILL_BYTES", 300), ("_BLOCK_BYTES", 256), ("_RUN_BYTES", 150),
+                                ("_OPEN_RUNS", 3), ("_GROUP_LINES", 2)):
+                monkeypatch.setattr(kl, name, value)
+        elif setting == "colliding":
+            monkeypatch.setattr(kl, "_fingerprint", lambda key: key[0] % 4)
+        monkeypatch.setattr(kl, "_FEED_BYTES", feed_bytes)
+        stretches, lines = _parse_both(monkeypatch, pieces, strict)
+        if isinstance(lines, str):  # strict: the same first error
+            assert stretches == lines
+            return
+        assert tuple(stretches.entries) == tuple(lines.entries)
+        assert stretches.warnings == lines.warnings
+        for entry in lines.entries:
+            assert stretches.first_lines(entry.key) == lines.first_lines(entry.key)
+            assert stretches.entry(entry.label, entry.key) == lines.entry(entry.label, entry.key)
+        # and both are what parsing the whole file at once gives
+        whole = kl.parse_keylog(data, source="k", strict=False)
+        assert tuple(whole.entries) == tuple(lines.entries) and whole.warnings == lines.warnings
+
+
+def test_a_clean_key_log_takes_the_stretch_path(monkeypatch):
+    """The benchmark's key log (lines of one connection together) is taken in stretches, not line by line."""
+    rng = random.Random(5)
+    data = b"".join(line(label, r, rng.randbytes(32)) + b"\n"
+                    for r in (rng.randbytes(32) for _ in range(300)) for label in LABELS)
+    taken = []
+    monkeypatch.setattr(kl._Parser, "line", lambda self, raw, offset: taken.append(raw))
+    log = kl.parse_keylog(data, source="k")
+    # only line 1 (it may start with a byte-order mark) and the empty last one went line by line
+    assert taken == [data[: data.index(b"\n")], b""]
+    assert len(log) == 1499 and [e.line for e in log.entries] == list(range(2, 1501))

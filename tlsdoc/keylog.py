@@ -42,9 +42,12 @@ import os
 import re
 import struct
 from array import array
+from binascii import unhexlify
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, count
+from operator import add, ne
 
 from tlsdoc.errors import KeyMaterialError
 
@@ -211,6 +214,46 @@ class _Lines:
         if len(run[0]) + len(run[1]) >= _RUN_BYTES:
             self._flush(key)
 
+    def add_groups(self, keys: Sequence[bytes], starts: Sequence[int], labels: Sequence[str],
+                   secrets: Sequence[bytes], first_line: int, offsets: Sequence[int],
+                   repeated: bool) -> None:
+        """Add consecutive lines at once, one run per group of lines with the same key.
+
+        What :meth:`add` does line by line, for :meth:`_Parser.feed`'s clean
+        stretches: line ``first_line + i`` has ``labels[i]``, ``secrets[i]``
+        and starts at ``offsets[i]``; group *g* is lines ``starts[g]`` up to
+        the next start, all with key ``keys[g]``.  *repeated*: some group may
+        hold a label twice (then its key is rechecked in :meth:`seal`).
+
+        Each group becomes its own run instead of joining an open one: the
+        same lines in more runs, which lookups gather in file order (a
+        key's runs must be indexed in file order, so the open runs are
+        written first).
+        """
+        for key in list(self._open):
+            self._flush(key)
+        label_ids = self.label_ids
+        for label in dict.fromkeys(labels):  # (new labels numbered in order of appearance)
+            if label not in label_ids:
+                label_ids[label] = len(self.labels)
+                self.labels.append(label)
+        heads = list(map(_RECORD_HEAD.pack, map(label_ids.__getitem__, labels),
+                         count(first_line), offsets, map(len, secrets)))
+        join, run_head, store, fingerprints, where = (b"".join, _RUN_HEAD.pack, self._store,
+                                                      self._fingerprints, self._where)
+        fingerprint = _fingerprint
+        ends = [*starts[1:], len(labels)]
+        for key, start, end in zip(keys, starts, ends):
+            while start < end:
+                stop = min(end, start + _GROUP_LINES)
+                run = join((run_head(len(key), stop - start), key, *heads[start:stop], *secrets[start:stop]))
+                fingerprints.append(fingerprint(key))
+                where.append(store.append(run) << _SIZE_BITS | len(run))
+                if repeated and len(set(labels[start:stop])) < stop - start:
+                    self._recheck.add(key)
+                start = stop
+        self.count += len(labels)
+
     def _flush(self, key: bytes) -> None:
         """Write *key*'s open run to the store and index it."""
         heads, secrets, count, _ = self._open.pop(key)
@@ -358,6 +401,10 @@ _SIZE_BITS = 20  # a run's size in _Lines._where: < _RUN_BYTES + one record (< 2
 _SIZE_MASK = (1 << _SIZE_BITS) - 1
 #: This many keys keep their run open at once (interleaved connections).
 _OPEN_RUNS = 64
+#: _Lines.add_groups puts at most this many lines in a run (so a run stays
+#: well under 2**_SIZE_BITS bytes: add_groups takes only known labels,
+#: whose lines are at most 16 + 48 bytes here).
+_GROUP_LINES = 64
 
 
 class _Store:
@@ -582,6 +629,10 @@ class KeyLog:
 # raises).  _parse_line splits on whitespace too, so it takes such a line
 # as the same three fields.
 _KNOWN_LABELS = {label.encode("ascii"): label for label in _SHAPES}
+#: _Parser.feed takes the key log this many bytes at a time (in whole lines).
+_FEED_BYTES = 1 << 20
+#: Fewer well-formed lines than this in a row go through _Parser.line, one by one.
+_CLEAN_LINES = 4
 _LABEL_BYTES = re.compile(rb"[A-Z][A-Z0-9_]*\Z")
 
 
@@ -631,16 +682,82 @@ class _Parser:
     def feed(self, chunk: bytes) -> None:
         data = self.pending + chunk if self.pending else chunk
         start = 0
-        # Line by line with find() rather than split(): no list of lines is
-        # made (for a big key log that list alone held more than the file).
+        # A stretch of whole lines at a time, at most about _FEED_BYTES (the
+        # lists made of a stretch's lines then stay small for any input).
         while True:
-            newline = data.find(b"\n", start)
-            if newline < 0:
-                break
-            self.line(data[start:newline], self.offset + start)
-            start = newline + 1
+            end = data.rfind(b"\n", start, start + _FEED_BYTES)
+            if end < 0:
+                end = data.find(b"\n", start + _FEED_BYTES)  # (a line longer than that)
+                if end < 0:
+                    break
+            self.stretch(data[start:end], self.offset + start)
+            start = end + 1
         self.pending = data[start:]
         self.offset += start
+
+    def stretch(self, text: bytes, base: int) -> None:
+        """Take the lines of *text* (newlines between them, none after), which starts at *base*.
+
+        A key log is mostly well-formed lines of known labels, and taken one
+        by one (:meth:`line`), each cost about 2 µs: 0.5 s for a key log of
+        50,000 TLS 1.3 connections, time the CLI spends before it can start
+        its workers.  So stretches of lines with three fields go through
+        :meth:`clean`, which checks and stores them with whole-list
+        operations; any other line (blank, a comment, malformed), the first
+        line of the file (it may start with a byte-order mark), and any
+        stretch :meth:`clean` turns down go through :meth:`line`.  Both give
+        the same lines (``test_keylog_perf`` checks it).
+        """
+        lines = text.split(b"\n")
+        # where each line starts: base + the lengths of the lines before it + their newlines
+        offsets = list(map(add, accumulate(map(len, lines), initial=base), count()))
+        fields = list(map(bytes.split, lines))
+        first = self.number + 1  # lines[0]'s line number
+        others = [] if set(map(len, fields)) == {3} else [i for i, f in enumerate(fields) if len(f) != 3]
+        if first == 1 and others[:1] != [0]:
+            others.insert(0, 0)
+        done = 0
+        for i in [*others, len(lines)]:
+            if i - done >= _CLEAN_LINES and self.clean(fields[done:i], first + done, offsets[done:i]):
+                self.number = first + i - 1
+            else:
+                for j in range(done, i):
+                    self.number = first + j - 1
+                    self.line(lines[j], offsets[j])
+            if i < len(lines):
+                self.number = first + i - 1
+                self.line(lines[i], offsets[i])
+            done = i + 1
+
+    def clean(self, fields: list[list[bytes]], first_line: int, offsets: list[int]) -> bool:
+        """Take lines of three fields each at once, if each is a well-formed line of a known label.
+
+        Returns False, having taken nothing, when any is not (then they go
+        through :meth:`line`, which says what is wrong).  A line taken here
+        is one :meth:`line` takes as the same (label, key, secret): the
+        fields are its fields (``bytes.split``, as there), the label is a
+        known one, ``unhexlify`` takes hex digits only (``bytes.fromhex``
+        takes those, and more, which are sent to :meth:`line`), and the
+        lengths fit the label.
+        """
+        label_fields, keys_hex, secrets_hex = zip(*fields)
+        labels = list(map(_KNOWN_LABELS.get, label_fields))
+        if None in labels:
+            return False
+        try:
+            secrets = list(map(unhexlify, secrets_hex))
+            # lines with the same key come together: one group each, its key decoded once
+            starts = [0, *compress(count(1), map(ne, keys_hex[1:], keys_hex))]
+            keys = list(map(unhexlify, map(keys_hex.__getitem__, starts)))
+        except ValueError:  # (binascii.Error): not hex, or an odd number of digits
+            return False
+        for label, key_digits, secret_length in set(zip(labels, map(len, keys_hex), map(len, secrets))):
+            key_lengths, secret_lengths = _SHAPES[label]
+            if key_digits // 2 not in key_lengths or secret_length not in secret_lengths:
+                return False
+        repeated = len(set(zip(keys_hex, labels))) < len(labels)  # a label twice for one key
+        self.lines.add_groups(keys, starts, labels, secrets, first_line, offsets, repeated)
+        return True
 
     def finish(self) -> KeyLog:
         self.line(self.pending, self.offset)  # the last line (empty after a final newline)
