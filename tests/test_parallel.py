@@ -61,7 +61,7 @@ def _damaged(tmp_path):
 
 
 def _run(capsys, monkeypatch, argv, workers):
-    monkeypatch.setattr(cli, "_workers", lambda size: workers)
+    monkeypatch.setattr(cli, "_workers", lambda size, started=None: workers)
     code = cli.main(argv)
     out, err = capsys.readouterr()
     return code, out, err
@@ -97,6 +97,11 @@ def test_workers_write_what_one_process_writes(tmp_path, capsys, monkeypatch, na
     assert one[1]  # something was written
     for workers in (2, 3):
         assert _run(capsys, monkeypatch, argv, workers) == one
+    # a big capture on a busy machine: the key material is read while the
+    # CPUs are counted, then one process uses it
+    monkeypatch.setattr(cli, "_workers", lambda size, started=None: 1 if started else 2)
+    assert cli.main(argv) == one[0]
+    assert capsys.readouterr() == one[1:]
 
 
 @pytest.mark.parametrize("command", ["show", "decrypt"])
@@ -143,8 +148,35 @@ def test_index_marks_take_the_format_spec():
 
 def test_small_captures_use_one_process(monkeypatch):
     assert cli._workers(cli.PARALLEL_MIN_BYTES - 1) == 1
-    monkeypatch.setattr(cli, "_idle_cpus", lambda cpus: 0.2)
-    assert cli._workers(cli.PARALLEL_MIN_BYTES) == 1  # a busy machine: no workers
+    assert cli._workers(cli.PARALLEL_MIN_BYTES - 1, cli._cpu_sample()) == 1
+    monkeypatch.setattr(cli, "_idle_cpus", lambda cpus, started: 0.2)
+    assert cli._workers(cli.PARALLEL_MIN_BYTES, cli._cpu_sample()) == 1  # a busy machine: no workers
+
+
+@pytest.mark.parametrize("others, ours, expected", [(0, 10, 2.0), (20, 10, 1.0), (40, 0, 0.0), (0, 0, 2.0)])
+def test_idle_cpus_count_this_process_as_idle(monkeypatch, others, ours, expected):
+    # Two CPUs for 0.2 s: 40 ticks (at 100 per second).  The parent's own
+    # CPU time (loading the key material) is time a worker will have.
+    now = cli.time.monotonic()
+    started = (now - 1.0, 1000, 4000, 5.0)
+    later = (now, 1000 + 40 - others - ours, 4000 + 40, 5.0 + ours / 100)
+    monkeypatch.setattr(cli, "_cpu_sample", lambda: later)
+    monkeypatch.setattr(cli.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert cli._idle_cpus(2, started) == pytest.approx(expected)
+
+
+def test_the_idle_cpu_count_waits_out_its_interval(monkeypatch):
+    slept = []
+    monkeypatch.setattr(cli.time, "sleep", slept.append)
+    started = cli._cpu_sample()
+    if started is None:
+        pytest.skip("no /proc/stat here")
+    cli._idle_cpus(2, started, interval=5.0)
+    assert len(slept) == 1 and 4.0 < slept[0] <= 5.0
+    slept.clear()
+    cli._idle_cpus(2, started, interval=0.0)  # the key material took longer than the interval: no sleep
+    assert slept == []
 
 
 def _every_capture():

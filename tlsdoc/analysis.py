@@ -275,6 +275,7 @@ def iter_analyze(
     ca: str | os.PathLike[str] | None = None,
     run_checks: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    material: KeyMaterial | None = None,
 ) -> Run:
     """Analyse *path* connection by connection (streaming).
 
@@ -291,6 +292,8 @@ def iter_analyze(
         run_checks: run :func:`tlsdoc.checks.run_checks` on each TLS
             connection (``tlsdoc verify``).
         on_progress: called now and then with the file position.
+        material: the key material, read already by :func:`load_key_material`
+            (then *keylog*, *keys*, *ca* and *run_checks* are not used).
 
     Raises:
         CaptureError: the capture or a key file is missing, unreadable, not
@@ -300,7 +303,8 @@ def iter_analyze(
     """
     name = os.fspath(path)
     _check_manifest(Path(name))
-    material = load_key_material(keylog, keys, ca, run_checks=run_checks)
+    if material is None:
+        material = load_key_material(keylog, keys, ca, run_checks=run_checks)
     cap = capture.open_capture(name)
     warnings: list[str] = list(material.warnings)
     return Run(name, _connections(cap, name, warnings, on_progress, material), warnings)

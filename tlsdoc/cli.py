@@ -200,11 +200,23 @@ def _main(args: argparse.Namespace) -> int:
     try:
         size = os.path.getsize(args.capture) if os.path.isfile(args.capture) else 0
         progress = _Progress(err, size)
-        workers = args.jobs if args.jobs and hasattr(os, "fork") else _workers(size)
+        verify = args.command == "verify"
+        material = None
+        if args.jobs and hasattr(os, "fork"):
+            workers = args.jobs
+        elif _workers(size) == 1:  # (small, or no fork: no need to look at the CPUs)
+            workers = 1
+        else:
+            # The idle CPUs are counted while the key material loads, which
+            # both ways need (it took 0.1 s of sleep more before).
+            started = _cpu_sample()
+            analysis.check_manifest(args.capture)
+            material = analysis.load_key_material(args.keylog, tuple(args.key), getattr(args, "ca", None),
+                                                  run_checks=verify)
+            workers = _workers(size, started)
         try:
-            verify = args.command == "verify"
             if workers > 1:
-                run = _Parallel(args, workers, progress)
+                run = _Parallel(args, workers, progress, material)
                 try:
                     run.write(out)
                 finally:
@@ -217,6 +229,7 @@ def _main(args: argparse.Namespace) -> int:
                     ca=getattr(args, "ca", None),
                     run_checks=verify,
                     on_progress=progress,
+                    material=material,
                 )
                 run = _Tally(run) if verify else run
                 if args.json:
@@ -283,11 +296,13 @@ def _jobs(text: str) -> int:
     return value
 
 
-def _workers(size: int) -> int:
+def _workers(size: int, started: "_CpuSample | None" = None) -> int:
     """How many worker processes to use for a capture of *size* bytes (1: none), by default.
 
     One per CPU that is idle now: on a shared machine, workers that have to
-    wait for a CPU make the run slower than one process, not faster.
+    wait for a CPU make the run slower than one process, not faster.  Without
+    *started* (see :func:`_idle_cpus`), only the size and the system count:
+    1 means "certainly one process", more means "as many as the CPUs allow".
     """
     if size < PARALLEL_MIN_BYTES or not hasattr(os, "fork"):
         return 1
@@ -297,28 +312,47 @@ def _workers(size: int) -> int:
         cpus = os.cpu_count() or 1
     if cpus < 2:
         return 1
-    return max(1, min(round(_idle_cpus(cpus)), MAX_WORKERS))
+    if started is None:
+        return min(cpus, MAX_WORKERS)
+    return max(1, min(round(_idle_cpus(cpus, started)), MAX_WORKERS))
 
 
-def _idle_cpus(cpus: int, interval: float = 0.1) -> float:
-    """How many CPUs were idle over the next *interval* seconds (Linux /proc/stat; else all)."""
+#: _cpu_sample(): (monotonic seconds, idle ticks, all ticks, this process's CPU seconds)
+_CpuSample = tuple[float, int, int, float]
 
-    def sample() -> tuple[int, int]:
+
+def _cpu_sample() -> "_CpuSample | None":
+    """The machine's CPU counters now (Linux /proc/stat), or None where there are none."""
+    try:
         with open("/proc/stat", "rb") as f:
             fields = [int(v) for v in f.readline().split()[1:]]
         idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return idle, sum(fields[:8])
-
-    try:
-        idle0, total0 = sample()
-        time.sleep(interval)
-        idle1, total1 = sample()
+        return time.monotonic(), idle, sum(fields[:8]), time.process_time()
     except (OSError, ValueError, IndexError):
+        return None
+
+
+def _idle_cpus(cpus: int, started: "_CpuSample | None", interval: float = 0.1) -> float:
+    """How many CPUs were idle since *started*, over at least *interval* seconds (Linux; else all).
+
+    This process's own CPU time since then counts as idle: it was loading
+    what the workers will use, and a CPU it used is a CPU a worker gets.
+    """
+    if started is None:
         return float(cpus)
-    if total1 <= total0:
+    wait = interval - (time.monotonic() - started[0])
+    if wait > 0:
+        time.sleep(wait)
+    now = _cpu_sample()
+    if now is None or now[2] <= started[2]:
         return float(cpus)
+    try:
+        hertz = os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):
+        hertz = 100
+    idle = now[1] - started[1] + (now[3] - started[3]) * hertz
     machine = os.cpu_count() or cpus
-    return min(cpus, machine * (idle1 - idle0) / (total1 - total0))
+    return min(cpus, machine * min(1.0, idle / (now[2] - started[2])))
 
 
 #: How much a worker may send before it waits for the parent: a pipe's
@@ -357,16 +391,18 @@ class _Parallel:
     the same bytes.
     """
 
-    def __init__(self, args: argparse.Namespace, workers: int, progress: "_Progress") -> None:
+    def __init__(self, args: argparse.Namespace, workers: int, progress: "_Progress",
+                 material: analysis.KeyMaterial | None = None) -> None:
         self.capture = args.capture
         self.verify = args.command == "verify"
         self.mode = "json" if args.json else args.command
         self.progress = progress
         self.failed = 0
         self.tally = {"passed": 0, "failed": 0, "not possible": 0}
-        analysis.check_manifest(args.capture)
-        material = analysis.load_key_material(args.keylog, tuple(args.key), getattr(args, "ca", None),
-                                              run_checks=self.verify)
+        if material is None:  # (else loaded by _main, the manifest checked before)
+            analysis.check_manifest(args.capture)
+            material = analysis.load_key_material(args.keylog, tuple(args.key), getattr(args, "ca", None),
+                                                  run_checks=self.verify)
         capture.open_capture(args.capture).close()  # not a capture: fail here
         self.warnings: list[str] = list(material.warnings)
         self.token = shares.new_token()
