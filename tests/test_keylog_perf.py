@@ -369,3 +369,11 @@ def test_a_clean_key_log_takes_the_stretch_path(monkeypatch):
     # only line 1 (it may start with a byte-order mark) and the empty last one went line by line
     assert taken == [data[: data.index(b"\n")], b""]
     assert len(log) == 1499 and [e.line for e in log.entries] == list(range(2, 1501))
+
+
+@pytest.mark.parametrize("data", [b"", b"# nothing\n\n", b"CLIENT_RANDOM zz\n", b"RSA " + b"ab" * 8 + b" " + b"cd" * 48])
+def test_truth_is_having_entries(data):
+    log = kl.parse_keylog(data, source="k", strict=False)
+    assert bool(log) is (len(log) > 0) and bool(log) is bool(tuple(log.entries))
+    rebuilt = kl.KeyLog(source="k", entries=tuple(log.entries))
+    assert bool(rebuilt) is bool(log)

@@ -568,6 +568,9 @@ class KeyLog:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def __bool__(self) -> bool:  # (what __len__ gives, without two calls: asked once per connection)
+        return self._lines.count > 0
+
     def entry(self, label: str, key: bytes) -> KeyLogEntry | None:
         """The entry for (*label*, *key*), with its line number, or None."""
         return self._lines.first(label, bytes(key))
