@@ -62,6 +62,7 @@ from typing import Iterable, Mapping, Sequence
 from tlsdoc import keylog as keylog_mod
 from tlsdoc.decrypt import Plaintext, RecordProtection
 from tlsdoc.decrypt import _tls13_protection  # RecordProtection.tls13's fast path
+from tlsdoc.decrypt import _TLS13_AAD  # (the TLS 1.3 additional data, for _open_tls13)
 from tlsdoc.errors import DecryptionError, KeyMaterialError, TlsdocError
 from tlsdoc.handshake import (
     AlertEntry,
@@ -1076,6 +1077,16 @@ _SERVER_LABELS = {
 }
 
 
+def _opening(prot: RecordProtection | None) -> tuple | None:
+    """*prot*'s parts for _open_tls13's inline open (RecordProtection._tls13_opening),
+    None when there is no key or it is not TLS 1.3's (then every record goes
+    through RecordProtection.open_tls13 and the general route)."""
+    return prot._tls13_opening() if prot is not None else None
+
+
+_NO_OPENING = (None, 0, 0, 0)
+
+
 def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKeys) -> None:
     """TLS 1.3 key changes, RFC 8446 §5.3 (seq per key), §4.4.4 (Finished), §4.6.3 (KeyUpdate)."""
     direction = state.direction
@@ -1097,6 +1108,12 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
     add_record = state.records.append
     add_app = state.app.append
     builder = _DecryptedRecordBuilder
+    pack = _TLS13_AAD.pack
+    # What the records of the current key share, read once per key (not per record):
+    # the inline open's parts (RecordProtection._tls13_opening) and the record's names.
+    opening = _opening(prot)
+    aead_decrypt, iv_int, iv_length, tag_length = opening or _NO_OPENING
+    epoch_name, secret_name = epoch, prot.secret_name if prot is not None else None
     for position, index in enumerate(encrypted):
         rec = records[index]
         if prot is None:
@@ -1106,19 +1123,36 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
             state.failed_at = position
             return
         # Fast path (about fifteen records per connection): the inner type and
-        # content alone (RecordProtection.open_tls13, equal to what _open's
-        # Plaintext holds); the record's Plaintext is worked out from the same
-        # key, record and seq only if something reads it.  Whatever does not
-        # open cleanly takes the general route below, with its located errors.
-        opened = prot.open_tls13(rec.content_type, rec.legacy_version, rec.fragment, seq)
+        # content alone, equal to what _open's Plaintext holds; the record's
+        # Plaintext is worked out from the same key, record and seq only if
+        # something reads it.  The usual record (it opens, and is not padded)
+        # is opened here: RecordProtection.open_tls13 inline, with the parts
+        # of the key read once (_opening).  A padded record goes through
+        # open_tls13; whatever does not open cleanly takes the general route
+        # below, with its located errors.
+        fragment = rec.fragment
+        inner = None
+        if opening is not None and len(fragment) > tag_length:
+            try:
+                inner = aead_decrypt((iv_int ^ seq).to_bytes(iv_length, "big"), fragment,
+                                     pack(rec.content_type, rec.legacy_version, len(fragment)))
+            except Exception:  # (as in open_tls13: the general route says which error)
+                pass
+        if inner is not None and inner[-1]:
+            ctype = inner[-1]
+            content = inner[:-1]
+            opened = True
+        else:
+            opened = prot.open_tls13(rec.content_type, rec.legacy_version, fragment, seq)
+            if opened is not None:
+                ctype, content = opened
         if opened is not None:
-            ctype, content = opened
             # (_new_decrypted_record inline, its ``plaintext`` slot left unset for
             # DecryptedRecord.__getattr__ and ``_reopen`` set instead)
             opened_record = builder()
             opened_record.record = index
-            opened_record.epoch = epoch if generation == 0 else f"{epoch} {generation}"
-            opened_record.secret_name = prot.secret_name
+            opened_record.epoch = epoch_name
+            opened_record.secret_name = secret_name
             opened_record.frames = rec.span.frames
             opened_record._reopen = (prot, rec, seq)
             opened_record.__class__ = DecryptedRecord
@@ -1138,6 +1172,10 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                     else:
                         epoch, prot, seq = "handshake", handshake_prot, 0
                         exc = None  # type: ignore[assignment]
+                        opening = _opening(prot)
+                        aead_decrypt, iv_int, iv_length, tag_length = opening or _NO_OPENING
+                        epoch_name = epoch if generation == 0 else f"{epoch} {generation}"
+                        secret_name = prot.secret_name
                 if exc is not None:
                     if (client and epoch == "handshake" and not state.records
                             and protections["early"] is None and _offers_early_data(state.tls)):
@@ -1151,9 +1189,8 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                     state.failed_at = position
                     return
             ctype, content = plaintext.content_type, plaintext.content
-            add_record(_new_decrypted_record(
-                index, epoch if generation == 0 else f"{epoch} {generation}", prot.secret_name,
-                plaintext, rec.span.frames))
+            add_record(_new_decrypted_record(index, epoch_name, secret_name, plaintext,
+                                             rec.span.frames))
         seq += 1
         if ctype == _APPLICATION_DATA:  # (most records: no key change can follow)
             add_app(content)
@@ -1194,6 +1231,10 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
         else:
             epoch = switch
             prot = protections[epoch]
+        opening = _opening(prot)
+        aead_decrypt, iv_int, iv_length, tag_length = opening or _NO_OPENING
+        epoch_name = epoch if generation == 0 else f"{epoch} {generation}"
+        secret_name = prot.secret_name if prot is not None else None
 
 
 # ===========================================================================
