@@ -107,6 +107,9 @@ from tlsdoc.suites import KeyExchange, SuiteParams, suite_params
 from tlsdoc.wire import Direction, Span, slot_builder
 
 _DIRECTIONS = tuple(Direction)  # (iterating the enum goes through EnumType.__iter__ each time)
+# (an enum member read from its class goes through the enum's metaclass, a few
+# times slower than a global: the ones read per connection or record, once)
+_TLS_1_3 = int(ProtocolVersion.TLS_1_3)
 
 __all__ = [
     "ServerKey",
@@ -217,7 +220,7 @@ class ConnectionKeys:
 
     @property
     def tls13(self) -> bool:
-        return self.version is not None and self.version >= ProtocolVersion.TLS_1_3
+        return self.version is not None and self.version >= _TLS_1_3
 
     @property
     def usable(self) -> bool:
@@ -1057,13 +1060,13 @@ def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                                                    rec.span.frames))
         seq += 1
         ctype = plaintext.content_type
-        if ctype == ContentType.application_data:
+        if ctype == _APPLICATION_DATA:
             state.app.append(plaintext.content)
-        elif ctype == ContentType.handshake:
+        elif ctype == _HANDSHAKE:
             state.handshake_bytes(rec, plaintext.content, len(plaintext.explicit_nonce))
-        elif ctype == ContentType.alert:
+        elif ctype == _ALERT:
             state.alert(rec, plaintext.content)
-        elif ctype == ContentType.change_cipher_spec:
+        elif ctype == _CHANGE_CIPHER_SPEC:
             if position + 1 >= len(encrypted):
                 return
             new_keys = yield position
@@ -1089,8 +1092,9 @@ def _drive_alone(steps) -> None:
 
 
 # ContentType values as plain ints, compared once per record.
-_APPLICATION_DATA, _ALERT, _HANDSHAKE = (
-    int(ContentType.application_data), int(ContentType.alert), int(ContentType.handshake))
+_APPLICATION_DATA, _ALERT, _HANDSHAKE, _CHANGE_CIPHER_SPEC = (
+    int(ContentType.application_data), int(ContentType.alert), int(ContentType.handshake),
+    int(ContentType.change_cipher_spec))
 
 # epoch -> the key-log label of its secret, one table per direction (picked by
 # the direction's identity: a Direction as a dict key is hashed by
