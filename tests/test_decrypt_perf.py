@@ -412,6 +412,42 @@ def test_a_fast_path_record_works_its_plaintext_out_once_and_pickles(tmp_path):
     assert type(rec) is session.DecryptedRecord
 
 
+def test_a_direction_makes_its_records_on_first_read_as_the_dataclass_holds_them(tmp_path):
+    import pickle
+
+    from tlsdoc import analysis, session
+    from conftest import CAPTURES
+
+    def lazy():
+        (c,) = analysis.iter_analyze(CAPTURES / "tls13.pcapng", keylog=CAPTURES / "tls13.keys")
+        return c.decryption[dec.Direction.SERVER_TO_CLIENT]
+
+    opened = lazy()
+    rows = opened._rows
+    assert rows and any(type(r) is tuple for r in rows)  # records not made yet
+    records = opened.records
+    assert opened._rows is None and opened.records is records and len(records) == len(rows)
+    assert all(type(r) is session.DecryptedRecord for r in records)
+    # the same value as the dataclass constructor makes with those records
+    eager = session.DirectionDecryption(**{f.name: getattr(opened, f.name)
+                                           for f in dataclasses.fields(opened) if f.init})
+    assert opened == eager and repr(opened) == repr(eager) and hash(opened) == hash(eager)
+    assert opened.record(records[-1].record) is records[-1] and opened.record(-1) is None
+    # a direction whose records were never read: ==, repr, pickle, replace make them
+    for use in (lambda d: d == eager, repr, lambda d: pickle.loads(pickle.dumps(d)),
+                lambda d: dataclasses.replace(d, warnings=("w",))):
+        d = lazy()
+        assert d._rows is not None
+        out = use(d)
+        assert d._rows is None and d == eager
+        if isinstance(out, session.DirectionDecryption):
+            assert out.records == eager.records and out._rows is None
+    with pytest.raises(AttributeError):
+        opened.no_such_attribute
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opened.records = ()  # type: ignore[misc]
+
+
 # -- keys: the values made without their constructors -----------------------------------------
 
 

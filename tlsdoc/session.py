@@ -310,6 +310,28 @@ def _new_decrypted_record(record: int, epoch: str, secret_name: str | None, plai
     return obj
 
 
+def _records_of(rows: list) -> tuple[DecryptedRecord, ...]:
+    """The records of _Direction.records, where _open_tls13's fast path keeps a row
+    ``(index, epoch, secret_name, frames, protection, record, seq)`` rather than
+    the DecryptedRecord: made here as it made them before (``plaintext`` unset,
+    ``_reopen`` set, see DecryptedRecord.__getattr__); the other routes' records
+    are kept as they are."""
+    out = []
+    builder = _DecryptedRecordBuilder
+    for row in rows:
+        if type(row) is tuple:
+            index, epoch, secret_name, frames, prot, rec, seq = row
+            row = builder()
+            row.record = index
+            row.epoch = epoch
+            row.secret_name = secret_name
+            row.frames = frames
+            row._reopen = (prot, rec, seq)
+            row.__class__ = DecryptedRecord
+        out.append(row)
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApplicationData:
     """The application data of one direction, decrypted.
@@ -355,6 +377,24 @@ class DirectionDecryption:
     undecrypted: tuple[int, ...] = ()
     trace: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Set instead of ``records`` by the decryption stage (_Direction.result): the
+    # rows its loops kept, to make the records from on first read.
+    _rows: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getattr__(self, name: str):
+        # Python calls this only when the normal lookup fails, that is for an
+        # unset slot: ``records`` of a direction the decryption stage opened,
+        # left to be made on first use (the chapters, == and repr read it; JSON,
+        # text and HTTP never do).  The DecryptedRecords are the ones the stage
+        # made at once before (_records_of), built once.
+        if name == "records":
+            rows = self._rows
+            if rows is not None:
+                records = _records_of(rows)
+                _SET_RECORDS(self, records)
+                _SET_ROWS(self, None)
+                return records
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def complete(self) -> bool:
@@ -409,7 +449,9 @@ def _checked_builder(cls: type, names: tuple[str, ...]) -> type:
 _ApplicationDataBuilder = _checked_builder(ApplicationData, ("records", "length", "sha256", "data"))
 _DirectionDecryptionBuilder = _checked_builder(DirectionDecryption, (
     "direction", "records", "handshake", "alerts", "application_data", "undecrypted", "trace",
-    "warnings"))
+    "warnings", "_rows"))
+_SET_RECORDS, _SET_ROWS = (DirectionDecryption.__dict__[name].__set__
+                           for name in ("records", "_rows"))  # (for DirectionDecryption.__getattr__)
 _DecryptionBuilder = _checked_builder(Decryption, ("keys", "directions", "tls", "renegotiations",
                                                    "warnings"))
 _ConnectionKeysBuilder = _checked_builder(ConnectionKeys, (
@@ -430,10 +472,14 @@ def _new_application_data(records: int, length: int, sha256: str, data: bytes) -
 
 
 def _new_direction_decryption(direction, records, handshake, alerts, application_data,
-                              undecrypted, trace, warnings) -> DirectionDecryption:
+                              undecrypted, trace, warnings, rows=None) -> DirectionDecryption:
+    """DirectionDecryption(direction=..., ..., warnings=...); with *rows* (and *records*
+    None) its ``records`` slot is left for DirectionDecryption.__getattr__ to make."""
     obj = _DirectionDecryptionBuilder()
     obj.direction = direction
-    obj.records = records
+    if rows is None:
+        obj.records = records
+    obj._rows = rows
     obj.handshake = handshake
     obj.alerts = alerts
     obj.application_data = application_data
@@ -902,7 +948,8 @@ class _Direction:
         self.context: HandshakeContext = context if context is not None else tls.context
         self.frames_for = stream.frames_for  # (a bound method: made once)
         self.reassembler = HandshakeReassembler(direction, self.frames_for)
-        self.records: list[DecryptedRecord] = []
+        # the opened records: DecryptedRecords, or _open_tls13's rows (_records_of)
+        self.records: list[DecryptedRecord | tuple] = []
         self.handshake: list[HandshakeEntry] = []
         self.alerts: list[AlertEntry] = []
         self.app: list[bytes] = []  # the application_data records' contents
@@ -981,9 +1028,12 @@ class _Direction:
             data = b"".join(self.app)
             app = _new_application_data(len(self.app), len(data),
                                         hashlib.sha256(data).hexdigest(), data)
-        return _new_direction_decryption(self.direction, tuple(self.records), tuple(self.handshake),
+        # (the records made from the rows when first read: the JSON, text and HTTP
+        # never read them, and this is about fifteen records per connection)
+        rows = self.records
+        return _new_direction_decryption(self.direction, None if rows else (), tuple(self.handshake),
                                          tuple(self.alerts), app, undecrypted, tuple(self.trace),
-                                         tuple(self.warnings))
+                                         tuple(self.warnings), rows or None)
 
 
 def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionKeys,
@@ -1140,7 +1190,6 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
     records = state.stream.records
     add_record = state.records.append
     add_app = state.app.append
-    builder = _DecryptedRecordBuilder
     pack = _TLS13_AAD.pack
     # What the records of the current key share, read once per key (not per record):
     # the inline open's parts (RecordProtection._tls13_opening) and the record's names.
@@ -1180,16 +1229,9 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
             if opened is not None:
                 ctype, content = opened
         if opened is not None:
-            # (_new_decrypted_record inline, its ``plaintext`` slot left unset for
-            # DecryptedRecord.__getattr__ and ``_reopen`` set instead)
-            opened_record = builder()
-            opened_record.record = index
-            opened_record.epoch = epoch_name
-            opened_record.secret_name = secret_name
-            opened_record.frames = rec.span.frames
-            opened_record._reopen = (prot, rec, seq)
-            opened_record.__class__ = DecryptedRecord
-            add_record(opened_record)
+            # (the DecryptedRecord's row: _records_of makes it, its ``plaintext``
+            # left for DecryptedRecord.__getattr__, if the records are read)
+            add_record((index, epoch_name, secret_name, rec.span.frames, prot, rec, seq))
         else:
             try:
                 plaintext = _open(prot, rec, seq)
@@ -1339,7 +1381,7 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
         result = state.result(enc)
         results.append(result)
         warnings.extend(result.warnings)
-        if not result.records:
+        if not state.records:  # (result.records, without making them)
             continue
         kept: tuple[HandshakeEntry, ...] = ()
         if result.undecrypted:
