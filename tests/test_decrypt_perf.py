@@ -260,6 +260,8 @@ def test_open_tls13_leaves_tls12_protections_to_decrypt():
 def _general_route(monkeypatch):
     """Every record goes the general way (RecordProtection.decrypt, Plaintext made at once)."""
     monkeypatch.setattr(RecordProtection, "open_tls13", lambda self, *args: None)
+    # (and the session's inline open_tls13, which takes its parts from _tls13_opening)
+    monkeypatch.setattr(RecordProtection, "_tls13_opening", lambda self: None)
 
 
 def _same_analysis(fast, general):
@@ -335,6 +337,13 @@ def test_fast_decryption_equals_the_general_route_on_damaged_captures(monkeypatc
             _same_analysis(fast, general)
 
 
+def _padded(secret: bytes, inner_type: int, content: bytes, seq: int, padding: int) -> bytes:
+    import test_session as ts
+
+    prot = RecordProtection.tls13(secret, ts.PARAMS)
+    return ts.record(23, prot.encrypt(inner_type, 0x0303, content, seq, padding=padding))
+
+
 def test_fast_decryption_equals_the_general_route_with_key_update_and_early_data(monkeypatch, tmp_path):
     import test_session as ts
     from tlsdoc import analysis
@@ -352,6 +361,14 @@ def test_fast_decryption_equals_the_general_route_with_key_update_and_early_data
             ts.protected(ts.EARLY_SECRET, 22, ts.END_OF_EARLY_DATA, 1)]),
         "rejected": ts.rfc8448_capture(tmp_path, name="rejected",
                                        early=[ts.protected(ts.EARLY_SECRET, 23, b"0-RTT", 0)]),
+        # padded records (open_tls13 strips the zeros; the session's inline open
+        # takes only unpadded ones), an empty one, content ending in zeros
+        "padded": ts.rfc8448_capture(tmp_path, name="padded", server_extra=[
+            _padded(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 23, b"GET\x00\x00", 2, 0),
+            _padded(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 23, b"", 3, 0),
+            _padded(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 23, b"pad\x00", 4, 7),
+            _padded(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 23, b"", 5, 1),
+            _padded(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 21, b"\x01\x00", 6, 3)]),
         "odd": ts.rfc8448_capture(tmp_path, name="odd", server_extra=[
             ts.protected(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 99, b"?", 2),
             ts.protected(ts.r.SERVER_APPLICATION_TRAFFIC_SECRET_0, 21, b"\x01", 3),
@@ -361,6 +378,9 @@ def test_fast_decryption_equals_the_general_route_with_key_update_and_early_data
     assert fast["early"].decryption[dec.Direction.CLIENT_TO_SERVER].records[0].epoch == "early"
     assert fast["rejected"].decryption[dec.Direction.CLIENT_TO_SERVER].records[1].epoch == "handshake"
     assert fast["odd"].warnings and not fast["odd"].decrypted
+    padded = fast["padded"].decryption[dec.Direction.SERVER_TO_CLIENT]
+    assert fast["padded"].decrypted and padded.records[-1].plaintext.padding == bytes(3)
+    assert [r.content for r in padded.records[-5:-1]] == [b"GET\x00\x00", b"", b"pad\x00", b""]
     for name, c in fast.items():
         with monkeypatch.context() as m:
             _general_route(m)
@@ -390,6 +410,42 @@ def test_a_fast_path_record_works_its_plaintext_out_once_and_pickles(tmp_path):
     with pytest.raises(dataclasses.FrozenInstanceError):
         rec.plaintext = first  # type: ignore[misc]
     assert type(rec) is session.DecryptedRecord
+
+
+def test_a_direction_makes_its_records_on_first_read_as_the_dataclass_holds_them(tmp_path):
+    import pickle
+
+    from tlsdoc import analysis, session
+    from conftest import CAPTURES
+
+    def lazy():
+        (c,) = analysis.iter_analyze(CAPTURES / "tls13.pcapng", keylog=CAPTURES / "tls13.keys")
+        return c.decryption[dec.Direction.SERVER_TO_CLIENT]
+
+    opened = lazy()
+    rows = opened._rows
+    assert rows and any(type(r) is tuple for r in rows)  # records not made yet
+    records = opened.records
+    assert opened._rows is None and opened.records is records and len(records) == len(rows)
+    assert all(type(r) is session.DecryptedRecord for r in records)
+    # the same value as the dataclass constructor makes with those records
+    eager = session.DirectionDecryption(**{f.name: getattr(opened, f.name)
+                                           for f in dataclasses.fields(opened) if f.init})
+    assert opened == eager and repr(opened) == repr(eager) and hash(opened) == hash(eager)
+    assert opened.record(records[-1].record) is records[-1] and opened.record(-1) is None
+    # a direction whose records were never read: ==, repr, pickle, replace make them
+    for use in (lambda d: d == eager, repr, lambda d: pickle.loads(pickle.dumps(d)),
+                lambda d: dataclasses.replace(d, warnings=("w",))):
+        d = lazy()
+        assert d._rows is not None
+        out = use(d)
+        assert d._rows is None and d == eager
+        if isinstance(out, session.DirectionDecryption):
+            assert out.records == eager.records and out._rows is None
+    with pytest.raises(AttributeError):
+        opened.no_such_attribute
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opened.records = ()  # type: ignore[misc]
 
 
 # -- keys: the values made without their constructors -----------------------------------------

@@ -128,3 +128,60 @@ def test_secrets_pickle_and_copy_with_their_lines():
     secrets = session.connection_keys(c.tls, keylog).secrets
     for again in (pickle.loads(pickle.dumps(secrets)), copy.deepcopy(secrets), copy.copy(secrets)):
         assert again == secrets and (again.key, again.lines) == (secrets.key, secrets.lines)
+
+
+# -- _offers_early_data: C-level search against ClientHello.extension -------------------------
+
+
+def _offers_early_data_reference(tls) -> bool:
+    from tlsdoc.handshake import ClientHello, EarlyDataIndication
+    from tlsdoc.registry import ExtensionType
+
+    ch = tls.client_hello
+    return isinstance(ch, ClientHello) and isinstance(
+        ch.extension(ExtensionType.early_data), EarlyDataIndication)
+
+
+def test_offers_early_data_is_the_extension_lookup_on_every_capture():
+    from tlsdoc.registry import ExtensionType
+
+    seen = set()
+    for path in sorted((ROOT / "captures").glob("*.pcap*")) + sorted(
+            (ROOT / "tests" / "corpus").glob("*.pcap*")):
+        for c in analysis.iter_analyze(path):
+            if c.tls is not None:
+                assert session._offers_early_data(c.tls) == _offers_early_data_reference(c.tls)
+                ch = c.tls.client_hello
+                seen.add(ch is not None and ch.extension(ExtensionType.early_data) is not None)
+    assert seen == {True, False}  # (both answers were asked)
+
+
+def test_offers_early_data_takes_the_first_extension_of_the_type():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tlsdoc.handshake import ClientHello, EarlyDataIndication, EmptyExtension, UnknownExtension
+    from tlsdoc.registry import ExtensionType
+    from tlsdoc.wire import Span
+
+    span = Span(None, 0, 0)
+    pool = [EarlyDataIndication(type=ExtensionType.early_data, max_early_data_size=None, span=span),
+            EarlyDataIndication(type=42, max_early_data_size=7, span=span),
+            EarlyDataIndication(type=43, max_early_data_size=None, span=span),  # (not its type)
+            UnknownExtension(type=42, data=b"x", span=span),
+            UnknownExtension(type=ExtensionType.early_data, data=b"", span=span),
+            UnknownExtension(type=0x0a0a, data=b"", span=span),
+            EmptyExtension(type=ExtensionType.extended_master_secret, span=span),
+            EmptyExtension(type=23, span=span)]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(pool), max_size=6))
+    def check(extensions):
+        ch = ClientHello(span=span, legacy_version=0x0303, random=bytes(32), legacy_session_id=b"",
+                         cipher_suites=(0x1301,), legacy_compression_methods=b"\x00",
+                         extensions=tuple(extensions))
+        tls = type("View", (), {"client_hello": ch})()
+        assert session._offers_early_data(tls) == _offers_early_data_reference(tls)
+
+    check()
+    assert not session._offers_early_data(type("View", (), {"client_hello": None})())

@@ -57,11 +57,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Iterable, Mapping, Sequence
 
 from tlsdoc import keylog as keylog_mod
 from tlsdoc.decrypt import Plaintext, RecordProtection
 from tlsdoc.decrypt import _tls13_protection  # RecordProtection.tls13's fast path
+from tlsdoc.decrypt import _TLS13_AAD  # (the TLS 1.3 additional data, for _open_tls13)
 from tlsdoc.errors import DecryptionError, KeyMaterialError, TlsdocError
 from tlsdoc.handshake import (
     AlertEntry,
@@ -105,6 +107,9 @@ from tlsdoc.suites import KeyExchange, SuiteParams, suite_params
 from tlsdoc.wire import Direction, Span, slot_builder
 
 _DIRECTIONS = tuple(Direction)  # (iterating the enum goes through EnumType.__iter__ each time)
+# (an enum member read from its class goes through the enum's metaclass, a few
+# times slower than a global: the ones read per connection or record, once)
+_TLS_1_3 = int(ProtocolVersion.TLS_1_3)
 
 __all__ = [
     "ServerKey",
@@ -215,7 +220,7 @@ class ConnectionKeys:
 
     @property
     def tls13(self) -> bool:
-        return self.version is not None and self.version >= ProtocolVersion.TLS_1_3
+        return self.version is not None and self.version >= _TLS_1_3
 
     @property
     def usable(self) -> bool:
@@ -305,6 +310,28 @@ def _new_decrypted_record(record: int, epoch: str, secret_name: str | None, plai
     return obj
 
 
+def _records_of(rows: list) -> tuple[DecryptedRecord, ...]:
+    """The records of _Direction.records, where _open_tls13's fast path keeps a row
+    ``(index, epoch, secret_name, frames, protection, record, seq)`` rather than
+    the DecryptedRecord: made here as it made them before (``plaintext`` unset,
+    ``_reopen`` set, see DecryptedRecord.__getattr__); the other routes' records
+    are kept as they are."""
+    out = []
+    builder = _DecryptedRecordBuilder
+    for row in rows:
+        if type(row) is tuple:
+            index, epoch, secret_name, frames, prot, rec, seq = row
+            row = builder()
+            row.record = index
+            row.epoch = epoch
+            row.secret_name = secret_name
+            row.frames = frames
+            row._reopen = (prot, rec, seq)
+            row.__class__ = DecryptedRecord
+        out.append(row)
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApplicationData:
     """The application data of one direction, decrypted.
@@ -350,6 +377,24 @@ class DirectionDecryption:
     undecrypted: tuple[int, ...] = ()
     trace: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Set instead of ``records`` by the decryption stage (_Direction.result): the
+    # rows its loops kept, to make the records from on first read.
+    _rows: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getattr__(self, name: str):
+        # Python calls this only when the normal lookup fails, that is for an
+        # unset slot: ``records`` of a direction the decryption stage opened,
+        # left to be made on first use (the chapters, == and repr read it; JSON,
+        # text and HTTP never do).  The DecryptedRecords are the ones the stage
+        # made at once before (_records_of), built once.
+        if name == "records":
+            rows = self._rows
+            if rows is not None:
+                records = _records_of(rows)
+                _SET_RECORDS(self, records)
+                _SET_ROWS(self, None)
+                return records
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def complete(self) -> bool:
@@ -404,7 +449,9 @@ def _checked_builder(cls: type, names: tuple[str, ...]) -> type:
 _ApplicationDataBuilder = _checked_builder(ApplicationData, ("records", "length", "sha256", "data"))
 _DirectionDecryptionBuilder = _checked_builder(DirectionDecryption, (
     "direction", "records", "handshake", "alerts", "application_data", "undecrypted", "trace",
-    "warnings"))
+    "warnings", "_rows"))
+_SET_RECORDS, _SET_ROWS = (DirectionDecryption.__dict__[name].__set__
+                           for name in ("records", "_rows"))  # (for DirectionDecryption.__getattr__)
 _DecryptionBuilder = _checked_builder(Decryption, ("keys", "directions", "tls", "renegotiations",
                                                    "warnings"))
 _ConnectionKeysBuilder = _checked_builder(ConnectionKeys, (
@@ -425,10 +472,14 @@ def _new_application_data(records: int, length: int, sha256: str, data: bytes) -
 
 
 def _new_direction_decryption(direction, records, handshake, alerts, application_data,
-                              undecrypted, trace, warnings) -> DirectionDecryption:
+                              undecrypted, trace, warnings, rows=None) -> DirectionDecryption:
+    """DirectionDecryption(direction=..., ..., warnings=...); with *rows* (and *records*
+    None) its ``records`` slot is left for DirectionDecryption.__getattr__ to make."""
     obj = _DirectionDecryptionBuilder()
     obj.direction = direction
-    obj.records = records
+    if rows is None:
+        obj.records = records
+    obj._rows = rows
     obj.handshake = handshake
     obj.alerts = alerts
     obj.application_data = application_data
@@ -774,9 +825,27 @@ _TLS13_SECRET_STEPS = tuple((attr, label, str(direction), label.lower())
 
 
 def _offers_early_data(tls: TlsHandshake) -> bool:
+    """The ClientHello has an early_data extension (RFC 8446 §4.2.10), decoded.
+
+    ``isinstance(ch.extension(ExtensionType.early_data), EarlyDataIndication)``:
+    the first extension of that type found by C-level loops (the types read by
+    map, found by list.index, which compares with ``==`` as ClientHello.extension
+    does) instead of extension()'s Python loop: once per TLS 1.3 connection, over
+    the fifteen-odd extensions of a browser's hello.
+    """
     ch = tls.client_hello
-    return isinstance(ch, ClientHello) and isinstance(
-        ch.extension(ExtensionType.early_data), EarlyDataIndication)
+    if not isinstance(ch, ClientHello):
+        return False
+    extensions = ch.extensions
+    try:
+        at = list(map(_EXTENSION_TYPE, extensions)).index(_EARLY_DATA)
+    except ValueError:
+        return False
+    return isinstance(extensions[at], EarlyDataIndication)
+
+
+_EXTENSION_TYPE = attrgetter("type")
+_EARLY_DATA = ExtensionType.early_data
 
 
 class _KeyLogSecrets(dict):
@@ -877,8 +946,10 @@ class _Direction:
         self.direction = direction
         # (tls.context makes a new value each time: both directions can share one)
         self.context: HandshakeContext = context if context is not None else tls.context
-        self.reassembler = HandshakeReassembler(direction, stream.frames_for)
-        self.records: list[DecryptedRecord] = []
+        self.frames_for = stream.frames_for  # (a bound method: made once)
+        self.reassembler = HandshakeReassembler(direction, self.frames_for)
+        # the opened records: DecryptedRecords, or _open_tls13's rows (_records_of)
+        self.records: list[DecryptedRecord | tuple] = []
         self.handshake: list[HandshakeEntry] = []
         self.alerts: list[AlertEntry] = []
         self.app: list[bytes] = []  # the application_data records' contents
@@ -897,25 +968,34 @@ class _Direction:
         *explicit_nonce*: the length of the record's explicit nonce / IV
         (TLS 1.2), which the content follows in the stream.
         """
-        entry = self.entry
-        out = [entry(raw) for raw in self.reassembler.feed(
-            content, stream_offset=rec.fragment_offset + explicit_nonce, record=rec.index)]
+        # (rec.header_span.end is rec.fragment_offset, without the property's call;
+        # a loop rather than a comprehension and a method per message: about seven
+        # messages per connection)
+        out: list[HandshakeEntry] = []
+        raws = self.reassembler.feed(content, stream_offset=rec.header_span.end + explicit_nonce,
+                                     record=rec.index)
+        if not raws:
+            return out
+        context, frames_for, direction = self.context, self.frames_for, self.direction
+        for raw in raws:
+            try:
+                message = decode_message(raw, context, frames_for)
+            except TlsdocError as exc:
+                out.append(self._failed_entry(raw, exc))
+                continue
+            name = type(message).__name__
+            if name == "OpaqueMessage":
+                name = raw.name
+            out.append(new_entry(name, raw.msg_type, direction, raw.records, raw.span,
+                                 message, True, raw.data, None))
         self.handshake.extend(out)
         return out
 
-    def entry(self, raw: RawHandshake) -> HandshakeEntry:
-        try:
-            message = decode_message(raw, self.context, self.stream.frames_for)
-        except TlsdocError as exc:
-            self.warnings.append(str(exc))
-            return HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=self.direction,
-                                  records=raw.records, span=raw.span, raw=raw.data,
-                                  encrypted=True, error=str(exc))
-        name = type(message).__name__
-        if name == "OpaqueMessage":
-            name = raw.name
-        return new_entry(name, raw.msg_type, self.direction, raw.records, raw.span,
-                         message, True, raw.data, None)
+    def _failed_entry(self, raw: RawHandshake, exc: TlsdocError) -> HandshakeEntry:
+        self.warnings.append(str(exc))
+        return HandshakeEntry(name=raw.name, msg_type=raw.msg_type, direction=self.direction,
+                              records=raw.records, span=raw.span, raw=raw.data,
+                              encrypted=True, error=str(exc))
 
     def alert(self, rec: Record, content: bytes) -> None:
         level = description = None
@@ -948,9 +1028,12 @@ class _Direction:
             data = b"".join(self.app)
             app = _new_application_data(len(self.app), len(data),
                                         hashlib.sha256(data).hexdigest(), data)
-        return _new_direction_decryption(self.direction, tuple(self.records), tuple(self.handshake),
+        # (the records made from the rows when first read: the JSON, text and HTTP
+        # never read them, and this is about fifteen records per connection)
+        rows = self.records
+        return _new_direction_decryption(self.direction, None if rows else (), tuple(self.handshake),
                                          tuple(self.alerts), app, undecrypted, tuple(self.trace),
-                                         tuple(self.warnings))
+                                         tuple(self.warnings), rows or None)
 
 
 def decrypt_direction(tls: TlsHandshake, stream: RecordStream, keys: ConnectionKeys,
@@ -1027,13 +1110,13 @@ def _open_tls12(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                                                    rec.span.frames))
         seq += 1
         ctype = plaintext.content_type
-        if ctype == ContentType.application_data:
+        if ctype == _APPLICATION_DATA:
             state.app.append(plaintext.content)
-        elif ctype == ContentType.handshake:
+        elif ctype == _HANDSHAKE:
             state.handshake_bytes(rec, plaintext.content, len(plaintext.explicit_nonce))
-        elif ctype == ContentType.alert:
+        elif ctype == _ALERT:
             state.alert(rec, plaintext.content)
-        elif ctype == ContentType.change_cipher_spec:
+        elif ctype == _CHANGE_CIPHER_SPEC:
             if position + 1 >= len(encrypted):
                 return
             new_keys = yield position
@@ -1059,8 +1142,9 @@ def _drive_alone(steps) -> None:
 
 
 # ContentType values as plain ints, compared once per record.
-_APPLICATION_DATA, _ALERT, _HANDSHAKE = (
-    int(ContentType.application_data), int(ContentType.alert), int(ContentType.handshake))
+_APPLICATION_DATA, _ALERT, _HANDSHAKE, _CHANGE_CIPHER_SPEC = (
+    int(ContentType.application_data), int(ContentType.alert), int(ContentType.handshake),
+    int(ContentType.change_cipher_spec))
 
 # epoch -> the key-log label of its secret, one table per direction (picked by
 # the direction's identity: a Direction as a dict key is hashed by
@@ -1074,6 +1158,16 @@ _SERVER_LABELS = {
     "handshake": keylog_mod.SERVER_HANDSHAKE_TRAFFIC_SECRET,
     "application": keylog_mod.SERVER_TRAFFIC_SECRET_0,
 }
+
+
+def _opening(prot: RecordProtection | None) -> tuple | None:
+    """*prot*'s parts for _open_tls13's inline open (RecordProtection._tls13_opening),
+    None when there is no key or it is not TLS 1.3's (then every record goes
+    through RecordProtection.open_tls13 and the general route)."""
+    return prot._tls13_opening() if prot is not None else None
+
+
+_NO_OPENING = (None, 0, 0, 0)
 
 
 def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKeys) -> None:
@@ -1096,7 +1190,12 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
     records = state.stream.records
     add_record = state.records.append
     add_app = state.app.append
-    builder = _DecryptedRecordBuilder
+    pack = _TLS13_AAD.pack
+    # What the records of the current key share, read once per key (not per record):
+    # the inline open's parts (RecordProtection._tls13_opening) and the record's names.
+    opening = _opening(prot)
+    aead_decrypt, iv_int, iv_length, tag_length = opening or _NO_OPENING
+    epoch_name, secret_name = epoch, prot.secret_name if prot is not None else None
     for position, index in enumerate(encrypted):
         rec = records[index]
         if prot is None:
@@ -1106,23 +1205,33 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
             state.failed_at = position
             return
         # Fast path (about fifteen records per connection): the inner type and
-        # content alone (RecordProtection.open_tls13, equal to what _open's
-        # Plaintext holds); the record's Plaintext is worked out from the same
-        # key, record and seq only if something reads it.  Whatever does not
-        # open cleanly takes the general route below, with its located errors.
-        opened = prot.open_tls13(rec.content_type, rec.legacy_version, rec.fragment, seq)
+        # content alone, equal to what _open's Plaintext holds; the record's
+        # Plaintext is worked out from the same key, record and seq only if
+        # something reads it.  The usual record (it opens, and is not padded)
+        # is opened here: RecordProtection.open_tls13 inline, with the parts
+        # of the key read once (_opening).  A padded record goes through
+        # open_tls13; whatever does not open cleanly takes the general route
+        # below, with its located errors.
+        fragment = rec.fragment
+        inner = None
+        if opening is not None and len(fragment) > tag_length:
+            try:
+                inner = aead_decrypt((iv_int ^ seq).to_bytes(iv_length, "big"), fragment,
+                                     pack(rec.content_type, rec.legacy_version, len(fragment)))
+            except Exception:  # (as in open_tls13: the general route says which error)
+                pass
+        if inner is not None and inner[-1]:
+            ctype = inner[-1]
+            content = inner[:-1]
+            opened = True
+        else:
+            opened = prot.open_tls13(rec.content_type, rec.legacy_version, fragment, seq)
+            if opened is not None:
+                ctype, content = opened
         if opened is not None:
-            ctype, content = opened
-            # (_new_decrypted_record inline, its ``plaintext`` slot left unset for
-            # DecryptedRecord.__getattr__ and ``_reopen`` set instead)
-            opened_record = builder()
-            opened_record.record = index
-            opened_record.epoch = epoch if generation == 0 else f"{epoch} {generation}"
-            opened_record.secret_name = prot.secret_name
-            opened_record.frames = rec.span.frames
-            opened_record._reopen = (prot, rec, seq)
-            opened_record.__class__ = DecryptedRecord
-            add_record(opened_record)
+            # (the DecryptedRecord's row: _records_of makes it, its ``plaintext``
+            # left for DecryptedRecord.__getattr__, if the records are read)
+            add_record((index, epoch_name, secret_name, rec.span.frames, prot, rec, seq))
         else:
             try:
                 plaintext = _open(prot, rec, seq)
@@ -1138,6 +1247,10 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                     else:
                         epoch, prot, seq = "handshake", handshake_prot, 0
                         exc = None  # type: ignore[assignment]
+                        opening = _opening(prot)
+                        aead_decrypt, iv_int, iv_length, tag_length = opening or _NO_OPENING
+                        epoch_name = epoch if generation == 0 else f"{epoch} {generation}"
+                        secret_name = prot.secret_name
                 if exc is not None:
                     if (client and epoch == "handshake" and not state.records
                             and protections["early"] is None and _offers_early_data(state.tls)):
@@ -1151,9 +1264,8 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
                     state.failed_at = position
                     return
             ctype, content = plaintext.content_type, plaintext.content
-            add_record(_new_decrypted_record(
-                index, epoch if generation == 0 else f"{epoch} {generation}", prot.secret_name,
-                plaintext, rec.span.frames))
+            add_record(_new_decrypted_record(index, epoch_name, secret_name, plaintext,
+                                             rec.span.frames))
         seq += 1
         if ctype == _APPLICATION_DATA:  # (most records: no key change can follow)
             add_app(content)
@@ -1194,6 +1306,10 @@ def _open_tls13(state: _Direction, encrypted: Sequence[int], keys: ConnectionKey
         else:
             epoch = switch
             prot = protections[epoch]
+        opening = _opening(prot)
+        aead_decrypt, iv_int, iv_length, tag_length = opening or _NO_OPENING
+        epoch_name = epoch if generation == 0 else f"{epoch} {generation}"
+        secret_name = prot.secret_name if prot is not None else None
 
 
 # ===========================================================================
@@ -1265,7 +1381,7 @@ def decrypt_connection(tls: TlsHandshake, streams: Mapping[Direction, RecordStre
         result = state.result(enc)
         results.append(result)
         warnings.extend(result.warnings)
-        if not result.records:
+        if not state.records:  # (result.records, without making them)
             continue
         kept: tuple[HandshakeEntry, ...] = ()
         if result.undecrypted:
