@@ -1269,6 +1269,12 @@ _new_client_hello = _maker(ClientHello)
 _new_server_hello = _maker(ServerHello)
 _new_hello_retry_request = _maker(HelloRetryRequest)
 _new_context = _maker(HandshakeContext)
+_new_certificate_entry = _maker(CertificateEntry)
+_new_certificate = _maker(Certificate)
+_new_certificate_verify = _maker(CertificateVerify)
+_new_finished = _maker(Finished)
+_new_new_session_ticket = _maker(NewSessionTicket)
+_new_encrypted_extensions = _maker(EncryptedExtensions)
 
 _MsgDecoder = Callable[[Cursor, Span, HandshakeContext], "Message"]
 
@@ -1338,15 +1344,27 @@ def _certificate(cur: Cursor, span: Span, ctx: HandshakeContext) -> Certificate:
     #                   CertificateEntry certificate_list<0..2^24-1>; } Certificate;
     #          struct { opaque cert_data<1..2^24-1>; Extension extensions<0..2^16-1>; } CertificateEntry;
     # TLS 1.2: struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
-    context = cur.opaque(1, "certificate_request_context") if ctx.tls13 else None
+    version = ctx.version
+    tls13 = version is not None and version >= _TLS_1_3  # (ctx.tls13, read once)
+    context = cur.opaque(1, "certificate_request_context") if tls13 else None
     vec = cur.vector(3, "certificate_list")
+    data = vec.data
     entries = []
-    while not vec.at_end():
+    while vec.pos < vec.end:
         start = vec.pos
         cert = vec.opaque(3, "cert_data")
-        exts = _extensions(vec, CT) if ctx.tls13 else ()
-        entries.append(CertificateEntry(cert_data=cert, extensions=exts, span=vec.span(start)))
-    return Certificate(span=span, certificate_request_context=context, certificate_list=tuple(entries))
+        if not tls13:
+            exts = ()
+        else:
+            pos = vec.pos
+            if pos + 2 <= vec.end and not data[pos] and not data[pos + 1]:
+                # an empty extensions block (most entries): what _extensions returns for it
+                vec.pos = pos + 2
+                exts = ()
+            else:
+                exts = _extensions(vec, CT)
+        entries.append(_new_certificate_entry(cert_data=cert, extensions=exts, span=vec.span(start)))
+    return _new_certificate(span=span, certificate_request_context=context, certificate_list=tuple(entries))
 
 
 def _ecdh_params(cur: Cursor) -> ServerECDHParams:
@@ -1471,37 +1489,41 @@ def _client_key_exchange(cur: Cursor, span: Span, ctx: HandshakeContext) -> Clie
 def _certificate_verify(cur: Cursor, span: Span, ctx: HandshakeContext) -> CertificateVerify:
     # struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; } CertificateVerify;
     algorithm = None
-    if ctx.version is None or int(ctx.version) >= _TLS_1_2:
+    version = ctx.version
+    if version is None or version >= _TLS_1_2:
         algorithm = cur.u16("algorithm")
         algorithm = _SCHEME(algorithm, algorithm)
     signature = cur.opaque(2, "signature")
-    return CertificateVerify(span=span, algorithm=algorithm, signature=signature)
+    return _new_certificate_verify(span=span, algorithm=algorithm, signature=signature)
 
 
 def _finished(cur: Cursor, span: Span, ctx: HandshakeContext) -> Finished:
     # struct { opaque verify_data[Hash.length]; } Finished;  (12 bytes in TLS 1.0-1.2)
-    return Finished(span=span, verify_data=cur.rest())
+    verify_data = cur.data[cur.pos : cur.end]  # (cur.rest(): the data is bytes, so is the slice)
+    cur.pos = cur.end
+    return _new_finished(span=span, verify_data=verify_data)
 
 
 def _new_session_ticket(cur: Cursor, span: Span, ctx: HandshakeContext) -> NewSessionTicket:
     lifetime = cur.u32("ticket_lifetime")
-    if not ctx.tls13:
+    version = ctx.version
+    if version is None or version < _TLS_1_3:  # (not ctx.tls13)
         # struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } NewSessionTicket;  RFC 5077 §3.3
         ticket = cur.opaque(2, "ticket")
-        return NewSessionTicket(span=span, ticket_lifetime=lifetime, ticket_age_add=None,
-                                ticket_nonce=None, ticket=ticket, extensions=())
+        return _new_new_session_ticket(span=span, ticket_lifetime=lifetime, ticket_age_add=None,
+                                       ticket_nonce=None, ticket=ticket, extensions=())
     # struct { uint32 ticket_lifetime; uint32 ticket_age_add; opaque ticket_nonce<0..255>;
     #          opaque ticket<1..2^16-1>; Extension extensions<0..2^16-2>; } NewSessionTicket;
     age_add = cur.u32("ticket_age_add")
     nonce = cur.opaque(1, "ticket_nonce")
     ticket = cur.opaque(2, "ticket")
     exts = _extensions(cur, NST)
-    return NewSessionTicket(span=span, ticket_lifetime=lifetime, ticket_age_add=age_add,
-                            ticket_nonce=nonce, ticket=ticket, extensions=exts)
+    return _new_new_session_ticket(span=span, ticket_lifetime=lifetime, ticket_age_add=age_add,
+                                   ticket_nonce=nonce, ticket=ticket, extensions=exts)
 
 
 def _encrypted_extensions(cur: Cursor, span: Span, ctx: HandshakeContext) -> EncryptedExtensions:
-    return EncryptedExtensions(span=span, extensions=_extensions(cur, EE))
+    return _new_encrypted_extensions(span=span, extensions=_extensions(cur, EE))
 
 
 def _key_update(cur: Cursor, span: Span, ctx: HandshakeContext) -> KeyUpdate:
@@ -1844,6 +1866,14 @@ class _MessageCursor(Cursor):
         data = self.data
         return data[pos] << 8 | data[pos + 1]
 
+    def u32(self, field: str | None = None) -> int:
+        pos = self.pos
+        end = pos + 4
+        if end > self.end:
+            self._need(4, field)
+        self.pos = end
+        return int.from_bytes(self.data[pos:end], "big")
+
     def take(self, n: int, field: str | None = None) -> bytes:
         pos = self.pos
         if pos + n > self.end:
@@ -1929,8 +1959,8 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
     if not pieces or (len(pieces) == 1 and pieces[0].msg_start == 0 and pieces[0].length == len(raw.data)):
         # One contiguous run of stream bytes (the common case): a shift.
         shift = pieces[0].stream_start if pieces else raw.span.start
+        builder = SpanBuilder
         if one is not None:
-            builder = SpanBuilder
 
             def spans_in_one_frame(start: int, end: int) -> Span:
                 # _new_span inlined: the decoders make one span per extension and entry
@@ -1946,8 +1976,15 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
             return spans_in_one_frame
 
         def spans(start: int, end: int) -> Span:
+            # _new_span inlined (a message over several frames: a Certificate's entries)
             s, e = shift + start, shift + end
-            return _new_span(direction, s, e, tuple(frames_for(s, e)) if frames_for else ())
+            obj = builder()
+            obj.direction = direction
+            obj.start = s
+            obj.end = e
+            obj.frames = tuple(frames_for(s, e)) if frames_for else ()
+            obj.__class__ = Span
+            return obj
 
         return spans
     offset = raw.stream_offset
@@ -2016,7 +2053,8 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
         else:
             # the whole message's span is raw.span itself
             message = decoder(cur, raw.span, context)
-            cur.done()
+            if cur.pos != cur.end:
+                cur.done()  # raises
     except DecodeError as exc:
         local = exc.offset if exc.offset is not None else HANDSHAKE_HEADER_LENGTH
         exc.offset = raw.stream_offset(local)
