@@ -1112,7 +1112,8 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     builder = SpanBuilder
     # this message kind's values decoded before: {extension bytes, header included: maker}
     remembered = _decoded_before.get(where)
-    cacheable = _SAME_BYTES_SAME_VALUE
+    # (server_name too when every span is in the message's one frame: see _server_name_copier)
+    cacheable = _SAME_BYTES_SAME_VALUE if one is None else _SAME_BYTES_SAME_VALUE_IN_ONE_FRAME
     head = _EXTENSION_HEAD.unpack_from
     while pos < end:
         # Fast path: an extension decoded before (same message kind and
@@ -1175,6 +1176,8 @@ def _extension(vec: Cursor, where: str, seen: set[int]) -> Extension:
             body.done()
             if raw_type in _SAME_BYTES_SAME_VALUE:
                 _remember(where, bytes(data[start : vec.pos]), value)
+            elif raw_type == _SERVER_NAME and vec._one is not None:
+                _remember(where, bytes(data[start : vec.pos]), value, _server_name_copier(value))
     if value is None:
         value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
     return value
@@ -1209,6 +1212,12 @@ _SAME_BYTES_SAME_VALUE: frozenset[int] = frozenset(
         ExtensionType.padding,
     )
 )
+# server_name holds a span per name, which is the extension's shifted (and
+# has its frames) when the message came in one frame (the ``_one`` case of
+# _MessageCursor.span): then it is remembered too, with a maker that shifts
+# them (_server_name_copier).  Clients name the same few servers again and again.
+_SERVER_NAME = int(ExtensionType.server_name)
+_SAME_BYTES_SAME_VALUE_IN_ONE_FRAME: frozenset[int] = _SAME_BYTES_SAME_VALUE | {_SERVER_NAME}
 # message kind -> {the extension's bytes (type, length, extension_data) -> a maker: span -> value}
 _decoded_before: dict[str, dict[bytes, Callable[[Span], Extension]]] = {}
 _DECODED_BEFORE_MAX = 1024  # values kept per message kind
@@ -1216,13 +1225,40 @@ _DECODED_BEFORE_MAX = 1024  # values kept per message kind
 _EXTENSION_HEAD = struct.Struct(">HH")
 
 
-def _remember(where: str, key: bytes, value: Extension) -> None:
+def _remember(where: str, key: bytes, value: Extension,
+              make: Callable[[Span], Extension] | None = None) -> None:
     remembered = _decoded_before.get(where)
     if remembered is None:
         remembered = _decoded_before[where] = {}
     elif len(remembered) >= _DECODED_BEFORE_MAX:
         remembered.clear()
-    remembered[key] = _copier(value)
+    remembered[key] = make or _copier(value)
+
+
+def _server_name_copier(value: ServerNameList) -> Callable[[Span], ServerNameList]:
+    """``span -> value`` with that span, each ServerName's span moved with it (same direction and frames).
+
+    Only for a value decoded from a message in one frame, and only used for
+    one (``_extensions`` checks ``_one``): every span in it, the names' too,
+    is then ``Span(direction, shift + start, shift + end, frames)`` with the
+    message's shift and one frames tuple, so a name's span is the
+    extension's moved by the same distance as when it was decoded.
+    """
+    outer = value.span.start
+    type_ = value.type
+    names = tuple((n.name_type, n.name, n.span.start - outer, n.span.end - outer) for n in value.server_name_list)
+
+    def copy_with_span(span: Span) -> ServerNameList:
+        direction, start, frames = span.direction, span.start, span.frames
+        return _new_server_name_list(
+            type=type_,
+            server_name_list=tuple([
+                _new_server_name(name_type=name_type, name=name,
+                                 span=_new_span(direction, start + begin, start + end, frames))
+                for name_type, name, begin, end in names]),
+            span=span)
+
+    return copy_with_span
 
 
 def _copier(value: Extension) -> Callable[[Span], Extension]:
