@@ -159,3 +159,98 @@ def test_certificate_shortcut_is_the_general_decoder(seed, monkeypatch):
                     m.setitem(handshake.MESSAGE_DECODERS, handshake.HandshakeType.certificate, _general_certificate)
                     general = _outcome(raw, ctx, frames_for)
                 _same(fast, general)
+
+
+def _server_hello(exts: bytes) -> bytes:
+    body = b"\x03\x03" + bytes(range(32)) + b"\x00" + b"\x13\x01" + b"\x00" + _vector(2, exts)
+    return _message(2, body)
+
+
+def _key_share_body(rng: random.Random, server: bool) -> bytes:
+    entries = [rng.choice([b"\x00\x1d", b"\x00\x17", b"\x0a\x0a", b"\x63\x99"])
+               + _vector(2, bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 32, 65]))))
+               for _ in range(rng.choice([1, 1, 2, 3] if server else [0, 1, 1, 2, 3]))]
+    body = b"".join(entries) if server else _vector(2, b"".join(entries))
+    if rng.random() < 0.3:  # damaged: a length off, bytes cut or added
+        body = bytearray(body)
+        if body and rng.random() < 0.5:
+            body[rng.randrange(len(body))] = rng.choice([0, 1, 0x41, 0xFF])
+        else:
+            body = body[: rng.randrange(len(body) + 1)] if rng.random() < 0.5 else body + b"\x00"
+        body = bytes(body)
+    return body
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_key_share_shortcut_is_the_general_decoder(seed):
+    # _key_share_in_one_frame (a hello in one frame) against _ext_key_share
+    # through the sub-cursors (another frames_for object: no one-frame
+    # shortcut), for random and damaged key shares: the same value or error
+    rng = random.Random(seed)
+
+    def one_frame(start, end):
+        return (3,) if end > start else ()
+
+    handshake._decoded_before.clear()
+    for _ in range(30):
+        server = rng.random() < 0.5
+        ks = b"\x00\x33" + _vector(2, _key_share_body(rng, server))
+        other = bytes.fromhex("002b0003020304" if not server else "002b00020304")
+        exts = other + ks if rng.random() < 0.5 else ks + other
+        if rng.random() < 0.1:
+            exts += ks  # a duplicate
+        message = _server_hello(exts) if server else _message(1, b"\x03\x03" + bytes(32) + b"\x00"
+                                                                 + b"\x00\x02\x13\x01" + b"\x01\x00" + _vector(2, exts))
+        for _ in range(2):  # the second time, supported_versions comes from the cache
+            raw = _raw(message, rng.randrange(0, 2000), one_frame)
+            fast = _outcome(raw, None, one_frame)
+            general = _outcome(raw, None, lambda s, e: one_frame(s, e))
+            _same(fast, general)
+
+
+def _damaged(rng: random.Random, message: bytes) -> bytes:
+    body = bytearray(message[4:])
+    choice = rng.randrange(4)
+    if choice == 0 and body:
+        body[rng.randrange(len(body))] = rng.choice([0, 1, 2, 0x20, 0xFF])
+    elif choice == 1:
+        body = body[: rng.randrange(len(body) + 1)]
+    elif choice == 2:
+        body += bytes(rng.randrange(1, 4))
+    return message[:1] + len(body).to_bytes(3, "big") + bytes(body)
+
+
+def _whole_message_cases(rng: random.Random):
+    # Finished, CertificateVerify (with and without algorithm), NewSessionTicket (both forms, with extensions)
+    yield _message(20, bytes(rng.randrange(256) for _ in range(rng.choice([0, 12, 32, 48]))))
+    signature = _vector(2, bytes(rng.randrange(256) for _ in range(rng.choice([0, 64, 71]))))
+    yield _message(15, rng.choice([b"\x08\x04", b"\x04\x03", b"\xfe\xfe"]) + signature)
+    yield _message(15, signature)
+    exts = rng.choice([b"", b"", b"\x00\x2a\x00\x04\x00\x00\x40\x00", b"\x0a\x0a\x00\x00"])
+    yield _message(4, bytes(rng.randrange(256) for _ in range(8)) + _vector(1, bytes(rng.randrange(9)))
+                   + _vector(2, bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 100]))))
+                   + _vector(2, exts))
+    yield _message(4, bytes(4) + _vector(2, bytes(rng.randrange(40))))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_whole_message_decoders_are_the_cursor_path(seed, monkeypatch):
+    rng = random.Random(seed)
+    contexts = [None, TLS13, TLS12, HandshakeContext(version=ProtocolVersion.TLS_1_0), HandshakeContext(version=0x0304),
+                HandshakeContext(version=0x7F1C)]
+
+    def one_frame(start, end):
+        return (5,) if end > start else ()
+
+    for message in _whole_message_cases(rng):
+        for data in [message] + [_damaged(rng, message) for _ in range(4)]:
+            raw = _raw(data, rng.randrange(0, 900), one_frame)
+            for ctx in contexts:
+                fast = _outcome(raw, ctx, one_frame)
+                with monkeypatch.context() as m:
+                    m.setattr(handshake, "_WHOLE_MESSAGE_DECODERS", {})
+                    general = _outcome(raw, ctx, one_frame)
+                _same(fast, general)
+                if not isinstance(fast, tuple):
+                    assert all(type(getattr(fast, name)) is type(getattr(general, name))
+                               for name in ("span",))

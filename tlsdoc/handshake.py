@@ -165,6 +165,7 @@ _EXT_ALPN = ExtensionType.application_layer_protocol_negotiation
 _EXT_SUPPORTED_VERSIONS = ExtensionType.supported_versions
 _EXT_PRE_SHARED_KEY = ExtensionType.pre_shared_key
 _NT_HOST_NAME = NameType.host_name
+_C2S = Direction.CLIENT_TO_SERVER
 # lookup(registry, value) for the code points read on every connection, as
 # the bound get of its table: ``_VERSION(v, v)`` (unassigned values stay ints).
 _HANDSHAKE_TYPE = members(HandshakeType).get
@@ -1123,27 +1124,85 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
         if end - pos >= 4 and remembered is not None:
             raw_type, length = head(data, pos)  # extension_type, extension_data's length
             body_end = pos + 4 + length
-            if body_end <= end and raw_type in cacheable and raw_type not in seen:
-                make = remembered.get(data[pos:body_end])
-                if make is not None:
-                    seen.add(raw_type)
-                    if one is not None:  # = spans(pos, body_end), inlined (never empty)
-                        span = builder()
-                        span.direction = direction
-                        span.start = shift + pos
-                        span.end = shift + body_end
-                        span.frames = frames
-                        span.__class__ = Span
-                        out.append(make(span))
-                    else:
-                        out.append(make(spans(pos, body_end)))
-                    pos = body_end
-                    continue
+            if body_end <= end and raw_type not in seen:
+                if raw_type in cacheable:
+                    make = remembered.get(data[pos:body_end])
+                    if make is not None:
+                        seen.add(raw_type)
+                        if one is not None:  # = spans(pos, body_end), inlined (never empty)
+                            span = builder()
+                            span.direction = direction
+                            span.start = shift + pos
+                            span.end = shift + body_end
+                            span.frames = frames
+                            span.__class__ = Span
+                            out.append(make(span))
+                        else:
+                            out.append(make(spans(pos, body_end)))
+                        pos = body_end
+                        continue
+                elif raw_type == _KEY_SHARE and one is not None:
+                    value = _key_share_in_one_frame(data, pos, body_end, where, one)
+                    if value is not None:
+                        seen.add(raw_type)
+                        out.append(value)
+                        pos = body_end
+                        continue
         vec.pos = pos
         out.append(_extension(vec, where, seen))
         pos = vec.pos
     vec.pos = pos
     return tuple(out)
+
+
+_KEY_SHARE = int(ExtensionType.key_share)
+
+
+def _key_share_in_one_frame(data: bytes, pos: int, body_end: int, where: str,
+                            one: tuple[Direction | None, int, tuple[int, ...]]) -> Extension | None:
+    """The key_share extension at ``data[pos:body_end]`` (its header included) of a
+    ClientHello or ServerHello that came in one frame, or None.
+
+    What ``_extension`` gives through ``_ext_key_share`` for it, without the
+    sub-cursors: the key shares differ on every connection, so key_share is
+    never remembered, and it is in every TLS 1.3 hello.  *one* is the
+    message cursor's ``_one`` (direction, shift, frames): every span is then
+    ``Span(direction, shift + start, shift + end, frames)`` (none is empty).
+    None when a length does not fit exactly, or in another message: the
+    general path decodes it, or words the error.
+    """
+    if where == CH:
+        # struct { KeyShareEntry client_shares<0..2^16-1>; } KeyShareClientHello;
+        start = pos + 6
+        if start > body_end or data[pos + 4] << 8 | data[pos + 5] != body_end - start:
+            return None
+    elif where == SH:
+        start = pos + 4  # KeyShareEntry server_share, the whole body
+    else:
+        return None
+    direction, shift, frames = one
+    shares = []
+    # struct { NamedGroup group; opaque key_exchange<1..2^16-1>; } KeyShareEntry;
+    while start < body_end:
+        key_start = start + 4
+        if key_start > body_end:
+            return None
+        key_end = key_start + (data[start + 2] << 8 | data[start + 3])
+        if key_end > body_end:
+            return None
+        group = data[start] << 8 | data[start + 1]
+        shares.append(_new_key_share_entry(group=_GROUP(group, group), key_exchange=data[key_start:key_end],
+                                           span=_new_span(direction, shift + start, shift + key_end, frames)))
+        start = key_end
+    span = _new_span(direction, shift + pos, shift + body_end, frames)
+    if where == CH:
+        return _new_key_share_client_hello(type=_KEY_SHARE_MEMBER, client_shares=tuple(shares), span=span)
+    if len(shares) != 1:  # (server_share is exactly one entry)
+        return None
+    return _new_key_share_server_hello(type=_KEY_SHARE_MEMBER, server_share=shares[0], span=span)
+
+
+_KEY_SHARE_MEMBER = ExtensionType.key_share
 
 
 def _extension(vec: Cursor, where: str, seen: set[int]) -> Extension:
@@ -2081,8 +2140,15 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
         TruncatedError: a length inside the body runs past its end.
     """
     context = context or _NO_CONTEXT
+    msg_type = raw.msg_type
+    decoder = MESSAGE_DECODERS.get(msg_type) if isinstance(msg_type, HandshakeType) else None
+    whole = _WHOLE_MESSAGE_DECODERS.get(decoder)
+    if whole is not None:
+        data = raw.data
+        message = whole(data if type(data) is bytes else bytes(data), raw.span, context)
+        if message is not None:
+            return message
     cur = _message_cursor(raw, frames_for)
-    decoder = MESSAGE_DECODERS.get(raw.msg_type) if isinstance(raw.msg_type, HandshakeType) else None
     try:
         if decoder is None:
             message = OpaqueMessage(span=raw.span, msg_type=raw.msg_type, body=raw.body)
@@ -2097,6 +2163,66 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
         exc.with_context(record=raw.record_at(local))
         raise
     return message
+
+
+# Messages with no span inside but their own, read straight from the
+# message bytes (header included) without a cursor: a TLS 1.3 connection
+# sends Finished twice, CertificateVerify once and NewSessionTicket once or
+# twice, and for them making the cursor cost more than the decoding.  Each
+# gives what its decoder (the key) gives through decode_message's cursor
+# when every length fits exactly, and None otherwise: decode_message then
+# takes the cursor path, which decodes it or raises the located error.
+# (Keyed by the decoder, so a decoder replaced in MESSAGE_DECODERS is used.)
+
+
+def _finished_whole(data: bytes, span: Span, ctx: HandshakeContext) -> Finished:
+    # every body byte is verify_data (_finished's cur.rest())
+    return _new_finished(span=span, verify_data=data[HANDSHAKE_HEADER_LENGTH:])
+
+
+def _certificate_verify_whole(data: bytes, span: Span, ctx: HandshakeContext) -> CertificateVerify | None:
+    size = len(data)
+    pos = HANDSHAKE_HEADER_LENGTH
+    algorithm = None
+    version = ctx.version
+    if version is None or version >= _TLS_1_2:
+        if size < pos + 2:
+            return None
+        algorithm = data[pos] << 8 | data[pos + 1]
+        algorithm = _SCHEME(algorithm, algorithm)
+        pos += 2
+    # opaque signature<0..2^16-1>, the rest of the message
+    if pos + 2 > size or pos + 2 + (data[pos] << 8 | data[pos + 1]) != size:
+        return None
+    return _new_certificate_verify(span=span, algorithm=algorithm, signature=data[pos + 2 :])
+
+
+def _new_session_ticket_whole(data: bytes, span: Span, ctx: HandshakeContext) -> NewSessionTicket | None:
+    version = ctx.version
+    if version is None or version < _TLS_1_3:
+        return None  # the RFC 5077 form: the cursor path
+    # uint32 ticket_lifetime; uint32 ticket_age_add; opaque ticket_nonce<0..255>;
+    # opaque ticket<1..2^16-1>; Extension extensions<0..2^16-2> (empty here)
+    size = len(data)
+    if size < 13:
+        return None
+    nonce_end = 13 + data[12]
+    if nonce_end + 2 > size:
+        return None
+    ticket_end = nonce_end + 2 + (data[nonce_end] << 8 | data[nonce_end + 1])
+    if ticket_end + 2 != size or data[ticket_end] or data[ticket_end + 1]:
+        return None  # extensions, or lengths that do not fit
+    return _new_new_session_ticket(span=span, ticket_lifetime=int.from_bytes(data[4:8], "big"),
+                                   ticket_age_add=int.from_bytes(data[8:12], "big"),
+                                   ticket_nonce=data[13:nonce_end], ticket=data[nonce_end + 2 : ticket_end],
+                                   extensions=())
+
+
+_WHOLE_MESSAGE_DECODERS: dict[Callable, Callable[[bytes, Span, HandshakeContext], "Message | None"]] = {
+    _finished: _finished_whole,
+    _certificate_verify: _certificate_verify_whole,
+    _new_session_ticket: _new_session_ticket_whole,
+}
 
 
 # ===========================================================================
@@ -2264,25 +2390,28 @@ class TlsHandshake:
         (and encrypted ``Finished``) entries, in order.  ALPN is taken from a
         decrypted EncryptedExtensions if the ServerHello had none.
         """
-        old = self.messages(direction)
-        first = next((i for i, e in enumerate(old) if e.encrypted), len(old))
-        kept_before = old[:first]
-        kept_after = tuple(e for e in old[first:] if not e.encrypted)
-        merged = kept_before + tuple(entries) + kept_after
-        changes: dict = {
-            "client_messages" if direction is Direction.CLIENT_TO_SERVER else "server_messages": merged
-        }
+        client = direction is _C2S
+        old = self.client_messages if client else self.server_messages
+        first = len(old)
+        for i, e in enumerate(old):
+            if e.encrypted:
+                first = i
+                break
+        kept_after = tuple([e for e in old[first:] if not e.encrypted])
+        merged = old[:first] + tuple(entries) + kept_after
+        # dataclasses.replace(self, client_messages=merged or server_messages=merged
+        # [, alpn=...]), through a slot builder: the same new value without
+        # replace()'s walk over the fields, its keyword dict and __init__ (the
+        # decryption stage calls this twice per connection)
+        new = _copy_tls_handshake(self)
+        if client:
+            new.client_messages = merged
+        else:
+            new.server_messages = merged
         if self.alpn is None:
             for entry in entries:
                 if isinstance(entry.message, EncryptedExtensions):
-                    changes["alpn"] = _alpn_of(entry.message.extensions)
-        # dataclasses.replace(self, **changes), through a slot builder: the
-        # same new value without replace()'s walk over the fields, its
-        # keyword dict and __init__ (the decryption stage calls this twice
-        # per connection)
-        new = _copy_tls_handshake(self)
-        for name, value in changes.items():
-            setattr(new, name, value)
+                    new.alpn = _alpn_of(entry.message.extensions)
         new.__class__ = TlsHandshake
         return new
 
