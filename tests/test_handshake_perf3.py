@@ -254,3 +254,43 @@ def test_whole_message_decoders_are_the_cursor_path(seed, monkeypatch):
                 if not isinstance(fast, tuple):
                     assert all(type(getattr(fast, name)) is type(getattr(general, name))
                                for name in ("span",))
+
+
+def _record(index: int, ctype: int, fragment: bytes, start: int, frames: tuple, direction: Direction):
+    from tlsdoc.records import Record
+    from tlsdoc.registry import ContentType
+
+    span = Span(direction, start, start + 5 + len(fragment), frames)
+    return Record(index=index, content_type=ContentType(ctype) if ctype != 99 else 23, legacy_version=0x0303,
+                  length=len(fragment), fragment=fragment, span=span,
+                  header_span=Span(direction, start, start + 5, frames))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_application_data_run_is_the_record_by_record_branch(seed):
+    # _walk reads a trailing run of application data records at once
+    # (_application_data_run); with the plain int 23 in their place every
+    # record goes through the general branches: the same view, for pending
+    # (interleaved) handshake bytes, empty and shuffled frames, and runs
+    # broken by other records
+    rng = random.Random(seed)
+    hello = _server_hello(bytes.fromhex("002b00020304") + b"\x00\x33" + _vector(2, b"\x00\x1d" + _vector(2, bytes(32))))
+    streams = []
+    for direction in (Direction.CLIENT_TO_SERVER, Direction.SERVER_TO_CLIENT):
+        first = hello if direction is Direction.SERVER_TO_CLIENT else _client_hello([(0, b"a.example")])
+        kinds = [(22, first[: rng.choice([len(first), 10])] if rng.random() < 0.3 else first), (20, b"\x01")]
+        kinds += [(23, bytes(rng.randrange(1, 30))) for _ in range(rng.randrange(0, 8))]
+        if rng.random() < 0.3:
+            kinds.insert(rng.randrange(2, len(kinds) + 1), rng.choice([(21, b"\x01\x00"), (22, b"\x14\x00"),
+                                                                         (20, b"\x01")]))
+        recs, plain, pos = [], [], 0
+        for i, (ctype, fragment) in enumerate(kinds):
+            frames = rng.choice([(), (rng.randrange(1, 12),), (rng.randrange(1, 12), rng.randrange(12, 20))])
+            recs.append(_record(i, ctype, fragment, pos, frames, direction))
+            plain.append(_record(i, 99 if ctype == 23 else ctype, fragment, pos, frames, direction))
+            pos += 5 + len(fragment)
+        streams.append((recs, plain))
+    fast = handshake.parse_handshake(streams[0][0], streams[1][0])
+    general = handshake.parse_handshake(streams[0][1], streams[1][1])
+    assert repr(fast).replace("content type 23 record", "application_data record") == \
+        repr(general).replace("content type 23 record", "application_data record")
