@@ -52,8 +52,6 @@ import hashlib
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import attrgetter, is_
 from typing import NamedTuple, Union
 
 from tlsdoc.errors import DecodeError, TlsdocError, TruncatedError
@@ -2591,25 +2589,13 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
     add_encrypted = state.encrypted.append
     add_entry = state.entries.append
     direction = state.direction
-    records = state.records
-    run_checked = False
-    for position, rec in enumerate(records[first:], first):
+    for position, rec in enumerate(state.records[first:], first):
         ctype = rec.content_type
         if ctype is application_data and tls13:
             # TLS 1.3 application data, most of the records: what the general
             # branches below do for it (encrypted; not a handshake record; the
             # application_data branch), without their other comparisons.  A
             # plain int 23 (a hand-made Record) takes the general way.
-            if not run_checked:
-                # The first one: when it and every later record are
-                # application data (members), as usual, the branch below is
-                # done for all of them at once, through C-level loops.
-                run_checked = True
-                rest = records[position:]
-                if all(map(is_, map(_CONTENT_TYPE_OF, rest), repeat(application_data))):
-                    _application_data_run(state, rest, position, application_data_seen,
-                                          peer_first_encrypted_frame, interleave_check)
-                    break
             if reassembler._buffer:
                 interleave_check(rec)
             add_encrypted(rec.index)
@@ -2675,44 +2661,6 @@ def _walk(state: _DirectionState, tls13: bool, peer_first_encrypted_frame: int |
     if reassembler.pending and not broken:
         _warn(state, "records end inside a handshake message", offset=reassembler.pending_offset,
               record=reassembler.pending_record, field=message_name(reassembler.pending[0]))
-
-
-_CONTENT_TYPE_OF = attrgetter("content_type")
-_INDEX_OF = attrgetter("index")
-_FRAMES_OF = attrgetter("span.frames")
-
-
-def _application_data_run(state: _DirectionState, run: tuple[Record, ...], position: int, seen_before: int,
-                          peer_first_encrypted_frame: int | None,
-                          interleave_check: Callable[[Record], None]) -> None:
-    """What _walk's application data branch does for each record of *run*, at once.
-
-    *run*: the direction's last records, from *position* on, all TLS 1.3
-    application data (content_type is the member); *seen_before*: the
-    application data records before them.  The reassembler's buffer does not
-    change along the run, so the interleave check only acts on its first
-    record.  Every record is encrypted; the first application data record of
-    the direction is listed as ``Encrypted``, and so is every later one whose
-    first frame comes before the peer's first encrypted frame
-    (``frames < (peer_first,)`` keeps those, and the records with empty
-    frames, which the exact test then drops).
-    """
-    interleave_check(run[0])  # (a no-op unless a message is pending and parsing not yet broken)
-    state.encrypted.extend(map(_INDEX_OF, run))
-    add_entry = state.entries.append
-    direction = state.direction
-    skip = 0
-    if seen_before == 0:  # handshake_phase
-        rec = run[0]
-        add_entry((position, new_entry("Encrypted", None, direction, (rec.index,), rec.span, None, True)))
-        skip = 1
-    if peer_first_encrypted_frame is not None:
-        later = run[skip:]
-        before = (peer_first_encrypted_frame,).__gt__
-        for at, rec in compress(enumerate(later, position + skip), map(before, map(_FRAMES_OF, later))):
-            frames = rec.span.frames  # (the test itself, for the few records the C loop kept)
-            if frames and frames[0] < peer_first_encrypted_frame:  # handshake_phase
-                add_entry((at, new_entry("Encrypted", None, direction, (rec.index,), rec.span, None, True)))
 
 
 def _type_name(value) -> str:
