@@ -165,6 +165,7 @@ _EXT_ALPN = ExtensionType.application_layer_protocol_negotiation
 _EXT_SUPPORTED_VERSIONS = ExtensionType.supported_versions
 _EXT_PRE_SHARED_KEY = ExtensionType.pre_shared_key
 _NT_HOST_NAME = NameType.host_name
+_C2S = Direction.CLIENT_TO_SERVER
 # lookup(registry, value) for the code points read on every connection, as
 # the bound get of its table: ``_VERSION(v, v)`` (unassigned values stay ints).
 _HANDSHAKE_TYPE = members(HandshakeType).get
@@ -1112,7 +1113,8 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
     builder = SpanBuilder
     # this message kind's values decoded before: {extension bytes, header included: maker}
     remembered = _decoded_before.get(where)
-    cacheable = _SAME_BYTES_SAME_VALUE
+    # (server_name too when every span is in the message's one frame: see _server_name_copier)
+    cacheable = _SAME_BYTES_SAME_VALUE if one is None else _SAME_BYTES_SAME_VALUE_IN_ONE_FRAME
     head = _EXTENSION_HEAD.unpack_from
     while pos < end:
         # Fast path: an extension decoded before (same message kind and
@@ -1122,27 +1124,85 @@ def _extensions(cur: Cursor, where: str, *, optional: bool = False) -> tuple[Ext
         if end - pos >= 4 and remembered is not None:
             raw_type, length = head(data, pos)  # extension_type, extension_data's length
             body_end = pos + 4 + length
-            if body_end <= end and raw_type in cacheable and raw_type not in seen:
-                make = remembered.get(data[pos:body_end])
-                if make is not None:
-                    seen.add(raw_type)
-                    if one is not None:  # = spans(pos, body_end), inlined (never empty)
-                        span = builder()
-                        span.direction = direction
-                        span.start = shift + pos
-                        span.end = shift + body_end
-                        span.frames = frames
-                        span.__class__ = Span
-                        out.append(make(span))
-                    else:
-                        out.append(make(spans(pos, body_end)))
-                    pos = body_end
-                    continue
+            if body_end <= end and raw_type not in seen:
+                if raw_type in cacheable:
+                    make = remembered.get(data[pos:body_end])
+                    if make is not None:
+                        seen.add(raw_type)
+                        if one is not None:  # = spans(pos, body_end), inlined (never empty)
+                            span = builder()
+                            span.direction = direction
+                            span.start = shift + pos
+                            span.end = shift + body_end
+                            span.frames = frames
+                            span.__class__ = Span
+                            out.append(make(span))
+                        else:
+                            out.append(make(spans(pos, body_end)))
+                        pos = body_end
+                        continue
+                elif raw_type == _KEY_SHARE and one is not None:
+                    value = _key_share_in_one_frame(data, pos, body_end, where, one)
+                    if value is not None:
+                        seen.add(raw_type)
+                        out.append(value)
+                        pos = body_end
+                        continue
         vec.pos = pos
         out.append(_extension(vec, where, seen))
         pos = vec.pos
     vec.pos = pos
     return tuple(out)
+
+
+_KEY_SHARE = int(ExtensionType.key_share)
+
+
+def _key_share_in_one_frame(data: bytes, pos: int, body_end: int, where: str,
+                            one: tuple[Direction | None, int, tuple[int, ...]]) -> Extension | None:
+    """The key_share extension at ``data[pos:body_end]`` (its header included) of a
+    ClientHello or ServerHello that came in one frame, or None.
+
+    What ``_extension`` gives through ``_ext_key_share`` for it, without the
+    sub-cursors: the key shares differ on every connection, so key_share is
+    never remembered, and it is in every TLS 1.3 hello.  *one* is the
+    message cursor's ``_one`` (direction, shift, frames): every span is then
+    ``Span(direction, shift + start, shift + end, frames)`` (none is empty).
+    None when a length does not fit exactly, or in another message: the
+    general path decodes it, or words the error.
+    """
+    if where == CH:
+        # struct { KeyShareEntry client_shares<0..2^16-1>; } KeyShareClientHello;
+        start = pos + 6
+        if start > body_end or data[pos + 4] << 8 | data[pos + 5] != body_end - start:
+            return None
+    elif where == SH:
+        start = pos + 4  # KeyShareEntry server_share, the whole body
+    else:
+        return None
+    direction, shift, frames = one
+    shares = []
+    # struct { NamedGroup group; opaque key_exchange<1..2^16-1>; } KeyShareEntry;
+    while start < body_end:
+        key_start = start + 4
+        if key_start > body_end:
+            return None
+        key_end = key_start + (data[start + 2] << 8 | data[start + 3])
+        if key_end > body_end:
+            return None
+        group = data[start] << 8 | data[start + 1]
+        shares.append(_new_key_share_entry(group=_GROUP(group, group), key_exchange=data[key_start:key_end],
+                                           span=_new_span(direction, shift + start, shift + key_end, frames)))
+        start = key_end
+    span = _new_span(direction, shift + pos, shift + body_end, frames)
+    if where == CH:
+        return _new_key_share_client_hello(type=_KEY_SHARE_MEMBER, client_shares=tuple(shares), span=span)
+    if len(shares) != 1:  # (server_share is exactly one entry)
+        return None
+    return _new_key_share_server_hello(type=_KEY_SHARE_MEMBER, server_share=shares[0], span=span)
+
+
+_KEY_SHARE_MEMBER = ExtensionType.key_share
 
 
 def _extension(vec: Cursor, where: str, seen: set[int]) -> Extension:
@@ -1175,6 +1235,8 @@ def _extension(vec: Cursor, where: str, seen: set[int]) -> Extension:
             body.done()
             if raw_type in _SAME_BYTES_SAME_VALUE:
                 _remember(where, bytes(data[start : vec.pos]), value)
+            elif raw_type == _SERVER_NAME and vec._one is not None:
+                _remember(where, bytes(data[start : vec.pos]), value, _server_name_copier(value))
     if value is None:
         value = UnknownExtension(type=type_, data=bytes(body.data[body.pos : body.end]), span=span)
     return value
@@ -1209,6 +1271,12 @@ _SAME_BYTES_SAME_VALUE: frozenset[int] = frozenset(
         ExtensionType.padding,
     )
 )
+# server_name holds a span per name, which is the extension's shifted (and
+# has its frames) when the message came in one frame (the ``_one`` case of
+# _MessageCursor.span): then it is remembered too, with a maker that shifts
+# them (_server_name_copier).  Clients name the same few servers again and again.
+_SERVER_NAME = int(ExtensionType.server_name)
+_SAME_BYTES_SAME_VALUE_IN_ONE_FRAME: frozenset[int] = _SAME_BYTES_SAME_VALUE | {_SERVER_NAME}
 # message kind -> {the extension's bytes (type, length, extension_data) -> a maker: span -> value}
 _decoded_before: dict[str, dict[bytes, Callable[[Span], Extension]]] = {}
 _DECODED_BEFORE_MAX = 1024  # values kept per message kind
@@ -1216,13 +1284,40 @@ _DECODED_BEFORE_MAX = 1024  # values kept per message kind
 _EXTENSION_HEAD = struct.Struct(">HH")
 
 
-def _remember(where: str, key: bytes, value: Extension) -> None:
+def _remember(where: str, key: bytes, value: Extension,
+              make: Callable[[Span], Extension] | None = None) -> None:
     remembered = _decoded_before.get(where)
     if remembered is None:
         remembered = _decoded_before[where] = {}
     elif len(remembered) >= _DECODED_BEFORE_MAX:
         remembered.clear()
-    remembered[key] = _copier(value)
+    remembered[key] = make or _copier(value)
+
+
+def _server_name_copier(value: ServerNameList) -> Callable[[Span], ServerNameList]:
+    """``span -> value`` with that span, each ServerName's span moved with it (same direction and frames).
+
+    Only for a value decoded from a message in one frame, and only used for
+    one (``_extensions`` checks ``_one``): every span in it, the names' too,
+    is then ``Span(direction, shift + start, shift + end, frames)`` with the
+    message's shift and one frames tuple, so a name's span is the
+    extension's moved by the same distance as when it was decoded.
+    """
+    outer = value.span.start
+    type_ = value.type
+    names = tuple((n.name_type, n.name, n.span.start - outer, n.span.end - outer) for n in value.server_name_list)
+
+    def copy_with_span(span: Span) -> ServerNameList:
+        direction, start, frames = span.direction, span.start, span.frames
+        return _new_server_name_list(
+            type=type_,
+            server_name_list=tuple([
+                _new_server_name(name_type=name_type, name=name,
+                                 span=_new_span(direction, start + begin, start + end, frames))
+                for name_type, name, begin, end in names]),
+            span=span)
+
+    return copy_with_span
 
 
 def _copier(value: Extension) -> Callable[[Span], Extension]:
@@ -1269,6 +1364,12 @@ _new_client_hello = _maker(ClientHello)
 _new_server_hello = _maker(ServerHello)
 _new_hello_retry_request = _maker(HelloRetryRequest)
 _new_context = _maker(HandshakeContext)
+_new_certificate_entry = _maker(CertificateEntry)
+_new_certificate = _maker(Certificate)
+_new_certificate_verify = _maker(CertificateVerify)
+_new_finished = _maker(Finished)
+_new_new_session_ticket = _maker(NewSessionTicket)
+_new_encrypted_extensions = _maker(EncryptedExtensions)
 
 _MsgDecoder = Callable[[Cursor, Span, HandshakeContext], "Message"]
 
@@ -1338,15 +1439,27 @@ def _certificate(cur: Cursor, span: Span, ctx: HandshakeContext) -> Certificate:
     #                   CertificateEntry certificate_list<0..2^24-1>; } Certificate;
     #          struct { opaque cert_data<1..2^24-1>; Extension extensions<0..2^16-1>; } CertificateEntry;
     # TLS 1.2: struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
-    context = cur.opaque(1, "certificate_request_context") if ctx.tls13 else None
+    version = ctx.version
+    tls13 = version is not None and version >= _TLS_1_3  # (ctx.tls13, read once)
+    context = cur.opaque(1, "certificate_request_context") if tls13 else None
     vec = cur.vector(3, "certificate_list")
+    data = vec.data
     entries = []
-    while not vec.at_end():
+    while vec.pos < vec.end:
         start = vec.pos
         cert = vec.opaque(3, "cert_data")
-        exts = _extensions(vec, CT) if ctx.tls13 else ()
-        entries.append(CertificateEntry(cert_data=cert, extensions=exts, span=vec.span(start)))
-    return Certificate(span=span, certificate_request_context=context, certificate_list=tuple(entries))
+        if not tls13:
+            exts = ()
+        else:
+            pos = vec.pos
+            if pos + 2 <= vec.end and not data[pos] and not data[pos + 1]:
+                # an empty extensions block (most entries): what _extensions returns for it
+                vec.pos = pos + 2
+                exts = ()
+            else:
+                exts = _extensions(vec, CT)
+        entries.append(_new_certificate_entry(cert_data=cert, extensions=exts, span=vec.span(start)))
+    return _new_certificate(span=span, certificate_request_context=context, certificate_list=tuple(entries))
 
 
 def _ecdh_params(cur: Cursor) -> ServerECDHParams:
@@ -1471,37 +1584,41 @@ def _client_key_exchange(cur: Cursor, span: Span, ctx: HandshakeContext) -> Clie
 def _certificate_verify(cur: Cursor, span: Span, ctx: HandshakeContext) -> CertificateVerify:
     # struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; } CertificateVerify;
     algorithm = None
-    if ctx.version is None or int(ctx.version) >= _TLS_1_2:
+    version = ctx.version
+    if version is None or version >= _TLS_1_2:
         algorithm = cur.u16("algorithm")
         algorithm = _SCHEME(algorithm, algorithm)
     signature = cur.opaque(2, "signature")
-    return CertificateVerify(span=span, algorithm=algorithm, signature=signature)
+    return _new_certificate_verify(span=span, algorithm=algorithm, signature=signature)
 
 
 def _finished(cur: Cursor, span: Span, ctx: HandshakeContext) -> Finished:
     # struct { opaque verify_data[Hash.length]; } Finished;  (12 bytes in TLS 1.0-1.2)
-    return Finished(span=span, verify_data=cur.rest())
+    verify_data = cur.data[cur.pos : cur.end]  # (cur.rest(): the data is bytes, so is the slice)
+    cur.pos = cur.end
+    return _new_finished(span=span, verify_data=verify_data)
 
 
 def _new_session_ticket(cur: Cursor, span: Span, ctx: HandshakeContext) -> NewSessionTicket:
     lifetime = cur.u32("ticket_lifetime")
-    if not ctx.tls13:
+    version = ctx.version
+    if version is None or version < _TLS_1_3:  # (not ctx.tls13)
         # struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } NewSessionTicket;  RFC 5077 §3.3
         ticket = cur.opaque(2, "ticket")
-        return NewSessionTicket(span=span, ticket_lifetime=lifetime, ticket_age_add=None,
-                                ticket_nonce=None, ticket=ticket, extensions=())
+        return _new_new_session_ticket(span=span, ticket_lifetime=lifetime, ticket_age_add=None,
+                                       ticket_nonce=None, ticket=ticket, extensions=())
     # struct { uint32 ticket_lifetime; uint32 ticket_age_add; opaque ticket_nonce<0..255>;
     #          opaque ticket<1..2^16-1>; Extension extensions<0..2^16-2>; } NewSessionTicket;
     age_add = cur.u32("ticket_age_add")
     nonce = cur.opaque(1, "ticket_nonce")
     ticket = cur.opaque(2, "ticket")
     exts = _extensions(cur, NST)
-    return NewSessionTicket(span=span, ticket_lifetime=lifetime, ticket_age_add=age_add,
-                            ticket_nonce=nonce, ticket=ticket, extensions=exts)
+    return _new_new_session_ticket(span=span, ticket_lifetime=lifetime, ticket_age_add=age_add,
+                                   ticket_nonce=nonce, ticket=ticket, extensions=exts)
 
 
 def _encrypted_extensions(cur: Cursor, span: Span, ctx: HandshakeContext) -> EncryptedExtensions:
-    return EncryptedExtensions(span=span, extensions=_extensions(cur, EE))
+    return _new_encrypted_extensions(span=span, extensions=_extensions(cur, EE))
 
 
 def _key_update(cur: Cursor, span: Span, ctx: HandshakeContext) -> KeyUpdate:
@@ -1844,6 +1961,14 @@ class _MessageCursor(Cursor):
         data = self.data
         return data[pos] << 8 | data[pos + 1]
 
+    def u32(self, field: str | None = None) -> int:
+        pos = self.pos
+        end = pos + 4
+        if end > self.end:
+            self._need(4, field)
+        self.pos = end
+        return int.from_bytes(self.data[pos:end], "big")
+
     def take(self, n: int, field: str | None = None) -> bytes:
         pos = self.pos
         if pos + n > self.end:
@@ -1929,8 +2054,8 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
     if not pieces or (len(pieces) == 1 and pieces[0].msg_start == 0 and pieces[0].length == len(raw.data)):
         # One contiguous run of stream bytes (the common case): a shift.
         shift = pieces[0].stream_start if pieces else raw.span.start
+        builder = SpanBuilder
         if one is not None:
-            builder = SpanBuilder
 
             def spans_in_one_frame(start: int, end: int) -> Span:
                 # _new_span inlined: the decoders make one span per extension and entry
@@ -1946,8 +2071,15 @@ def _span_maker(raw: RawHandshake, frames_for: FramesFor | None) -> Callable[[in
             return spans_in_one_frame
 
         def spans(start: int, end: int) -> Span:
+            # _new_span inlined (a message over several frames: a Certificate's entries)
             s, e = shift + start, shift + end
-            return _new_span(direction, s, e, tuple(frames_for(s, e)) if frames_for else ())
+            obj = builder()
+            obj.direction = direction
+            obj.start = s
+            obj.end = e
+            obj.frames = tuple(frames_for(s, e)) if frames_for else ()
+            obj.__class__ = Span
+            return obj
 
         return spans
     offset = raw.stream_offset
@@ -2008,21 +2140,89 @@ def decode_message(raw: RawHandshake, context: HandshakeContext | None = None,
         TruncatedError: a length inside the body runs past its end.
     """
     context = context or _NO_CONTEXT
+    msg_type = raw.msg_type
+    decoder = MESSAGE_DECODERS.get(msg_type) if isinstance(msg_type, HandshakeType) else None
+    whole = _WHOLE_MESSAGE_DECODERS.get(decoder)
+    if whole is not None:
+        data = raw.data
+        message = whole(data if type(data) is bytes else bytes(data), raw.span, context)
+        if message is not None:
+            return message
     cur = _message_cursor(raw, frames_for)
-    decoder = MESSAGE_DECODERS.get(raw.msg_type) if isinstance(raw.msg_type, HandshakeType) else None
     try:
         if decoder is None:
             message = OpaqueMessage(span=raw.span, msg_type=raw.msg_type, body=raw.body)
         else:
             # the whole message's span is raw.span itself
             message = decoder(cur, raw.span, context)
-            cur.done()
+            if cur.pos != cur.end:
+                cur.done()  # raises
     except DecodeError as exc:
         local = exc.offset if exc.offset is not None else HANDSHAKE_HEADER_LENGTH
         exc.offset = raw.stream_offset(local)
         exc.with_context(record=raw.record_at(local))
         raise
     return message
+
+
+# Messages with no span inside but their own, read straight from the
+# message bytes (header included) without a cursor: a TLS 1.3 connection
+# sends Finished twice, CertificateVerify once and NewSessionTicket once or
+# twice, and for them making the cursor cost more than the decoding.  Each
+# gives what its decoder (the key) gives through decode_message's cursor
+# when every length fits exactly, and None otherwise: decode_message then
+# takes the cursor path, which decodes it or raises the located error.
+# (Keyed by the decoder, so a decoder replaced in MESSAGE_DECODERS is used.)
+
+
+def _finished_whole(data: bytes, span: Span, ctx: HandshakeContext) -> Finished:
+    # every body byte is verify_data (_finished's cur.rest())
+    return _new_finished(span=span, verify_data=data[HANDSHAKE_HEADER_LENGTH:])
+
+
+def _certificate_verify_whole(data: bytes, span: Span, ctx: HandshakeContext) -> CertificateVerify | None:
+    size = len(data)
+    pos = HANDSHAKE_HEADER_LENGTH
+    algorithm = None
+    version = ctx.version
+    if version is None or version >= _TLS_1_2:
+        if size < pos + 2:
+            return None
+        algorithm = data[pos] << 8 | data[pos + 1]
+        algorithm = _SCHEME(algorithm, algorithm)
+        pos += 2
+    # opaque signature<0..2^16-1>, the rest of the message
+    if pos + 2 > size or pos + 2 + (data[pos] << 8 | data[pos + 1]) != size:
+        return None
+    return _new_certificate_verify(span=span, algorithm=algorithm, signature=data[pos + 2 :])
+
+
+def _new_session_ticket_whole(data: bytes, span: Span, ctx: HandshakeContext) -> NewSessionTicket | None:
+    version = ctx.version
+    if version is None or version < _TLS_1_3:
+        return None  # the RFC 5077 form: the cursor path
+    # uint32 ticket_lifetime; uint32 ticket_age_add; opaque ticket_nonce<0..255>;
+    # opaque ticket<1..2^16-1>; Extension extensions<0..2^16-2> (empty here)
+    size = len(data)
+    if size < 13:
+        return None
+    nonce_end = 13 + data[12]
+    if nonce_end + 2 > size:
+        return None
+    ticket_end = nonce_end + 2 + (data[nonce_end] << 8 | data[nonce_end + 1])
+    if ticket_end + 2 != size or data[ticket_end] or data[ticket_end + 1]:
+        return None  # extensions, or lengths that do not fit
+    return _new_new_session_ticket(span=span, ticket_lifetime=int.from_bytes(data[4:8], "big"),
+                                   ticket_age_add=int.from_bytes(data[8:12], "big"),
+                                   ticket_nonce=data[13:nonce_end], ticket=data[nonce_end + 2 : ticket_end],
+                                   extensions=())
+
+
+_WHOLE_MESSAGE_DECODERS: dict[Callable, Callable[[bytes, Span, HandshakeContext], "Message | None"]] = {
+    _finished: _finished_whole,
+    _certificate_verify: _certificate_verify_whole,
+    _new_session_ticket: _new_session_ticket_whole,
+}
 
 
 # ===========================================================================
@@ -2190,25 +2390,28 @@ class TlsHandshake:
         (and encrypted ``Finished``) entries, in order.  ALPN is taken from a
         decrypted EncryptedExtensions if the ServerHello had none.
         """
-        old = self.messages(direction)
-        first = next((i for i, e in enumerate(old) if e.encrypted), len(old))
-        kept_before = old[:first]
-        kept_after = tuple(e for e in old[first:] if not e.encrypted)
-        merged = kept_before + tuple(entries) + kept_after
-        changes: dict = {
-            "client_messages" if direction is Direction.CLIENT_TO_SERVER else "server_messages": merged
-        }
+        client = direction is _C2S
+        old = self.client_messages if client else self.server_messages
+        first = len(old)
+        for i, e in enumerate(old):
+            if e.encrypted:
+                first = i
+                break
+        kept_after = tuple([e for e in old[first:] if not e.encrypted])
+        merged = old[:first] + tuple(entries) + kept_after
+        # dataclasses.replace(self, client_messages=merged or server_messages=merged
+        # [, alpn=...]), through a slot builder: the same new value without
+        # replace()'s walk over the fields, its keyword dict and __init__ (the
+        # decryption stage calls this twice per connection)
+        new = _copy_tls_handshake(self)
+        if client:
+            new.client_messages = merged
+        else:
+            new.server_messages = merged
         if self.alpn is None:
             for entry in entries:
                 if isinstance(entry.message, EncryptedExtensions):
-                    changes["alpn"] = _alpn_of(entry.message.extensions)
-        # dataclasses.replace(self, **changes), through a slot builder: the
-        # same new value without replace()'s walk over the fields, its
-        # keyword dict and __init__ (the decryption stage calls this twice
-        # per connection)
-        new = _copy_tls_handshake(self)
-        for name, value in changes.items():
-            setattr(new, name, value)
+                    new.alpn = _alpn_of(entry.message.extensions)
         new.__class__ = TlsHandshake
         return new
 
