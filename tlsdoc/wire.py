@@ -44,6 +44,13 @@ class Direction(enum.Enum):
     def __str__(self) -> str:
         return "client→server" if self is Direction.CLIENT_TO_SERVER else "server→client"
 
+    # A member is equal only to itself (Enum's __eq__ is identity), so the
+    # identity hash is a valid one; Enum's own hashes the member's name in
+    # Python, and directions key dicts in every stage, many times per
+    # connection.  (Neither hash is the same from run to run, so no output
+    # can depend on it.)
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
