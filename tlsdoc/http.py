@@ -85,6 +85,10 @@ try:  # h11's head readers and receive buffer, for the fast path (see the module
     from h11._readers import maybe_read_from_SEND_RESPONSE_server as _response_head
     from h11._receivebuffer import ReceiveBuffer as _ReceiveBuffer
     from h11._headers import Headers as _H11Headers
+    from h11._abnf import field_name as _field_name
+    from h11._readers import request_line_re as _h11_request_line
+    from h11._readers import status_line_re as _h11_status_line
+    from h11._receivebuffer import blank_line_regex as _h11_blank_line
 
     _H11Headers._full_items  # (raw name, lower-cased name, value) of each field, in order
 except (ImportError, AttributeError):  # an h11 laid out otherwise: every message takes the general path
@@ -460,6 +464,81 @@ def _fast_head(read_head, data: bytes, pos: int):
         return None
 
 
+if _request_head is not None:
+    # One header line of the usual head (see _direct_head), from where it
+    # starts to after its LF: h11's field-name (a token), a colon, the value
+    # without the optional whitespace around it, and the line ending.
+    _HEADER_LINE = re.compile(rb"(" + _field_name.encode("ascii") + rb"):[ \t]*((?:[^\n]*[^ \t\r\n])?)[ \t]*\r?\n")
+
+
+def _direct_head(data: bytes, pos: int, request: bool):
+    """(event, end of the head) of the head at *pos*: :func:`_fast_head`'s answer, read directly.
+
+    Why: h11's head readers check each header line with one regular
+    expression whose field-value part tests every byte against a class with
+    ``\\s`` in it, some forty instructions a byte, and the bench's requests
+    carry a 1-3 KB Cookie; they also copy the head into a receive buffer and
+    split it into bytearrays.  This reads the usual head with h11's own
+    pieces (its blank-line search, request- and status-line expressions, its
+    field-name token, and the event constructors, which normalise and
+    validate the fields as the readers' events do) and gives the same
+    event; a head that is not usual goes to :func:`_fast_head` whole.
+
+    The usual head: it does not start with an empty line, holds no NUL, VT
+    or FF, and every header line is ``token ":" value [CR] LF`` with no
+    other CR.  h11 splits the head at LF and drops one CR before each LF;
+    then its field expression, ``token ":" OWS field-value OWS``
+    (field-value: bytes other than NUL and whitespace, with SP / HTAB runs
+    between them), matches each line, with the value the line after the
+    colon without its surrounding SP / HTAB: what _HEADER_LINE gives.  A
+    line that starts with SP / HTAB (an obs-fold continuation) is not a
+    token line, so folded heads go to h11 too.  A CR left in the start line
+    fails h11's start-line expression here as there.  tests/test_http_perf.py
+    holds this equal to :func:`_fast_head`.
+    """
+    if data.startswith(b"\n", pos) or data.startswith(b"\r\n", pos):
+        return _fast_head(_request_head if request else _response_head, data, pos)
+    blank = _h11_blank_line.search(data, pos)  # where h11's receive buffer ends the head
+    if blank is None:
+        return None  # (_fast_head: the stream ends in the head, or h11 rejects its first byte)
+    end = blank.end()
+    last = blank.start()  # the LF that ends the last header line (or the start line)
+    if data.find(b"\x00", pos, end) >= 0 or data.find(b"\x0b", pos, end) >= 0 \
+            or data.find(b"\x0c", pos, end) >= 0:
+        return _fast_head(_request_head if request else _response_head, data, pos)
+    first = data.find(b"\n", pos)  # ends the start line
+    fields = []
+    line = first + 1
+    match = _HEADER_LINE.match
+    while line <= last:
+        field = match(data, line, end)
+        if field is None or field.group(2).find(b"\r") >= 0:  # not token ":" value [CR] LF
+            return _fast_head(_request_head if request else _response_head, data, pos)
+        fields.append(field.group(1, 2))
+        line = field.end()
+    if data[first - 1] == 13:  # (first > pos: the head does not start with an empty line)
+        first -= 1
+    try:
+        if request:
+            start = _h11_request_line.fullmatch(data, pos, first)
+            if start is None:
+                return None  # (h11: "illegal request line")
+            method, target, version = start.group("method", "target", "http_version")
+            return h11.Request(headers=fields, _parsed=True, method=method, target=target,
+                               http_version=version), end
+        # maybe_read_from_SEND_RESPONSE_server's event, from the same values
+        start = _h11_status_line.fullmatch(data, pos, first)
+        if start is None:
+            return None  # (h11: "illegal status line")
+        version, reason, status = start.group("http_version", "reason", "status_code")
+        status = int(status)
+        return (h11.Response if status >= 200 else h11.InformationalResponse)(
+            headers=fields, _parsed=True, status_code=status, reason=b"" if reason is None else reason,
+            http_version=b"1.1" if version is None else version), end
+    except h11.LocalProtocolError:
+        return None
+
+
 _lower_name = itemgetter(1)
 
 
@@ -496,7 +575,7 @@ def _fast_message(cls, event, data: bytes, pos: int, head_end: int, body_allowed
 
 def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
     if _request_head is not None:
-        head = _fast_head(_request_head, data, pos)
+        head = _direct_head(data, pos, True)
         if head is not None:
             event = head[0]
             request = _fast_message(HttpRequest, event, data, pos, head[1], True, _C2S)
@@ -538,7 +617,7 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
         # is read again by the general path, which decides what it is.
         untold = _response_head is None
         if not untold:
-            head = _fast_head(_response_head, data, pos)
+            head = _direct_head(data, pos, False)
             if head is not None and type(head[0]) is h11.Response:
                 event = head[0]
                 response = _fast_message(HttpResponse, event, data, pos, head[1],
