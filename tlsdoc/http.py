@@ -465,10 +465,9 @@ def _fast_head(read_head, data: bytes, pos: int):
 
 
 if _request_head is not None:
-    # One header line of the usual head (see _direct_head), from where it
-    # starts to after its LF: h11's field-name (a token), a colon, the value
-    # without the optional whitespace around it, and the line ending.
-    _HEADER_LINE = re.compile(rb"(" + _field_name.encode("ascii") + rb"):[ \t]*((?:[^\n]*[^ \t\r\n])?)[ \t]*\r?\n")
+    # The start of a header line of the usual head (see _direct_head): h11's
+    # field-name (a token), a colon, and the optional whitespace after it.
+    _FIELD_START = re.compile(rb"(" + _field_name.encode("ascii") + rb"):[ \t]*")
 
 
 def _direct_head(data: bytes, pos: int, request: bool):
@@ -490,11 +489,12 @@ def _direct_head(data: bytes, pos: int, request: bool):
     then its field expression, ``token ":" OWS field-value OWS``
     (field-value: bytes other than NUL and whitespace, with SP / HTAB runs
     between them), matches each line, with the value the line after the
-    colon without its surrounding SP / HTAB: what _HEADER_LINE gives.  A
-    line that starts with SP / HTAB (an obs-fold continuation) is not a
-    token line, so folded heads go to h11 too.  A CR left in the start line
-    fails h11's start-line expression here as there.  tests/test_http_perf.py
-    holds this equal to :func:`_fast_head`.
+    colon without its surrounding SP / HTAB and line ending.  The value's
+    end is found with a substring search, not by an expression walking the
+    value a byte at a time.  A line that starts with SP / HTAB (an obs-fold
+    continuation) is not a token line, so folded heads go to h11 too.  A CR
+    left in the start line fails h11's start-line expression here as there.
+    tests/test_http_perf.py holds this equal to :func:`_fast_head`.
     """
     if data.startswith(b"\n", pos) or data.startswith(b"\r\n", pos):
         return _fast_head(_request_head if request else _response_head, data, pos)
@@ -509,13 +509,18 @@ def _direct_head(data: bytes, pos: int, request: bool):
     first = data.find(b"\n", pos)  # ends the start line
     fields = []
     line = first + 1
-    match = _HEADER_LINE.match
+    match = _FIELD_START.match
+    find = data.find
     while line <= last:
         field = match(data, line, end)
-        if field is None or field.group(2).find(b"\r") >= 0:  # not token ":" value [CR] LF
+        lf = find(b"\n", line)  # ends the line (at most at last)
+        if field is None:  # not token ":"
             return _fast_head(_request_head if request else _response_head, data, pos)
-        fields.append(field.group(1, 2))
-        line = field.end()
+        value = data[field.end():lf - 1 if data[lf - 1] == 13 else lf].rstrip(b" \t")
+        if value.find(b"\r") >= 0:  # a CR other than the line ending's
+            return _fast_head(_request_head if request else _response_head, data, pos)
+        fields.append((field.group(1), value))
+        line = lf + 1
     if data[first - 1] == 13:  # (first > pos: the head does not start with an empty line)
         first -= 1
     try:
