@@ -606,8 +606,11 @@ def _read_request(data: bytes, pos: int, closed: bool) -> HttpRequest | None:
 
 
 def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
-                   upgrade: bool = False) -> HttpResponse | None:
+                   upgrade: bool = False, request: HttpRequest | None = None) -> HttpResponse | None:
     """The response at *pos* to a request with *method* (*upgrade*: which asked to switch protocols).
+
+    Given the *request*, whether it asked to switch is read from it, and only
+    where it matters: telling h11 the request (the fast paths do not).
 
     None when the stream ends inside the head; raises
     :class:`h11.RemoteProtocolError` when the response is malformed.
@@ -644,8 +647,15 @@ def _read_response(data: bytes, pos: int, closed: bool, method: bytes,
                 response = None
             if response is not None:
                 return response
+    if request is not None:
+        upgrade = _proposes_upgrade(request)
     return _read_response_with(_told_connection(method, upgrade), data, pos, closed, method,
                                informational=True)
+
+
+def _proposes_upgrade(request: HttpRequest) -> bool:
+    """Whether *request* asked to switch protocols (h11 takes any non-empty Upgrade header as that)."""
+    return bool((request.header("upgrade") or "").strip(" \t,"))
 
 
 def _told_connection(method: bytes, upgrade: bool = False) -> h11.Connection:
@@ -750,10 +760,8 @@ def parse_http(client: bytes | None, server: bytes | None, *, client_closed: boo
         response = None
         if server_ok and spos < len(server):
             try:
-                # (h11 takes any non-empty Upgrade header as the proposal)
-                upgrade = bool((request.header("upgrade") or "").strip(" \t,"))
                 response = _read_response(server, spos, server_closed, request.method.encode("latin-1"),
-                                          upgrade)
+                                          request=request)
             except h11.RemoteProtocolError as exc:
                 warnings.append(_warning(f"malformed HTTP response: {exc}",
                                          Direction.SERVER_TO_CLIENT, spos, "HTTP response"))
