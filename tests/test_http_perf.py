@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import h11
 import pytest
 
@@ -441,3 +443,113 @@ def test_line_at_is_the_first_line_without_its_line_ending(data, start):
     cut = data.find(b"\n", start)
     line = data[start:] if cut < 0 else data[start:cut]
     assert http._line_at(data, start) == (line[:-1] if line.endswith(b"\r") else line).decode("latin-1")
+
+
+# -- the usual head read directly (http._direct_head) ----------------------------------
+#
+# _direct_head reads the usual head with h11's expressions and constructors
+# but its own line splitting; it must answer what h11's head readers answer
+# (http._fast_head): the same event, raw names and all, the same end, or None.
+
+_HEAD_START_LINES = [
+    b"GET / HTTP/1.1", b"POST /p?q=1 HTTP/1.0", b"HTTP/1.1 200 OK", b"HTTP/1.0 101 x", b"HTTP/1.1 100 ",
+    b"HTTP/1.1 204", b"HTTP/1.1 500 caf\xe9", b"HTTP/1.1 404 a \t b",
+]
+_BAD_HEAD_START_LINES = [b"GET / HTTP/1.1\r", b"HTTP/1.1 200 O\rK", b"GET /\x0b HTTP/1.1", b"HTTP/1.1 200 \x00",
+                         b"", b" GET / HTTP/1.1", b"GET / HTTP/1.1 "]
+_HEAD_FIELDS = [
+    b"Host: a", b"Host:b", b"host:  c  ", b"Content-Length: 3", b"Content-Length: 1, 1", b"X: a b",
+    b"X:\t a \t", b"X: ", b"X:", b"X:\t", b"X: caf\xe9 \xff", b"X: a\x1fb\x7f\x85\xa0",
+    b"Cookie: " + b"k=v; " * 40 + b"end", b"X: a  \t  b", b"Transfer-Encoding: chunked",
+]
+_BAD_HEAD_FIELDS = [
+    b"Content-Length: 1, 2", b"Content-Length: x", b"Transfer-Encoding: gzip", b" folded", b"\tfolded",
+    b"Bad Name: x", b"NoColon", b":", b": v", b"X-\xe9: v", b"X: a\rb", b"X: a\x00", b"X: \x0bv",
+    b"X: v\x0c", b"X: v\r", b"X: \r", b"X: v \r", b"X: \rv", b"X: a\r\r", b"Host: a",
+]
+_LINE_ENDS = [b"\r\n", b"\n"]
+_BAD_LINE_ENDS = [b"\r\r\n", b"\r", b"\n\r"]
+
+
+def _sometimes(draw, usual, unusual, one_in=8):
+    return draw(st.sampled_from(unusual if draw(st.integers(1, one_in)) == 1 else usual))
+
+
+@st.composite
+def _heads(draw):
+    """A start line and header lines with assorted endings, then maybe more, maybe cut."""
+    lines = [_sometimes(draw, _HEAD_START_LINES, _BAD_HEAD_START_LINES)]
+    lines += [_sometimes(draw, _HEAD_FIELDS, _BAD_HEAD_FIELDS, 4) for _ in range(draw(st.integers(0, 6)))]
+    if lines[0].startswith((b"GET", b"POST")) and draw(st.integers(0, 5)):
+        lines.insert(1, b"Host: h")  # (else h11 rejects most HTTP/1.1 requests)
+    data = b"".join(line + _sometimes(draw, _LINE_ENDS, _BAD_LINE_ENDS, 12) for line in lines)
+    data += draw(st.sampled_from([b"\r\n", b"\n", b"", b"\r\n\r\n"]))
+    data = draw(st.sampled_from([b"", b"", b"", b"\r\n", b"\n", b"xx", b" "])) + data
+    data += draw(st.sampled_from([b"", b"body", b"\r\nX: after\r\n\r\n"]))
+    return data[:draw(st.integers(0, len(data)))] if draw(st.integers(0, 5)) == 0 else data
+
+
+_HEAD_BYTES = st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b" ", b"\t", b":", b"X", b"Host: a",
+                                        b"GET / HTTP/1.1", b"HTTP/1.1 200 OK", b"\x00", b"\x0b",
+                                        b"\x0c", b"\xe9", b"\x7f"]), max_size=24).map(b"".join)
+
+
+def _event_key(event):
+    if event is None:
+        return None
+    return (type(event), event.headers._full_items,
+            [(f.name, getattr(event, f.name)) for f in dataclasses.fields(event) if f.name != "headers"])
+
+
+def _head_key(head):
+    return None if head is None else (_event_key(head[0]), head[1])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(data=st.one_of(_heads(), _HEAD_BYTES), pos=st.integers(0, 2))
+def test_direct_head_is_h11s_head_reader(data, pos):
+    for request, read_head in ((True, http._request_head), (False, http._response_head)):
+        direct = http._direct_head(data, pos, request)
+        assert _head_key(direct) == _head_key(http._fast_head(read_head, data, pos)), (data, pos, request)
+
+
+def test_direct_head_reads_the_usual_heads_itself(monkeypatch):
+    # The usual heads must not all go to _fast_head (else the test above proves little)
+    calls = []
+    monkeypatch.setattr(http, "_fast_head", lambda *args: calls.append(args))
+    head = http._direct_head(b"GET /a HTTP/1.1\r\nHost: x\r\nCookie: " + b"k=v; " * 300
+                             + b"\r\nX:\t \r\n\r\nbody", 0, True)
+    assert head[0].target == b"/a" and head[0].headers._full_items[2] == (b"X", b"x", b"")
+    head = http._direct_head(b"HTTP/1.0 200 ok\nContent-Length: 1, 1\n\n!", 0, False)
+    assert head[0].headers._full_items == [(b"Content-Length", b"content-length", b"1")]
+    assert head[1] == 38 and not calls
+
+
+def _same_head(data, pos=0):
+    for request, read_head in ((True, http._request_head), (False, http._response_head)):
+        direct = http._direct_head(data, pos, request)
+        assert _head_key(direct) == _head_key(http._fast_head(read_head, data, pos)), (data, pos, request)
+
+
+@pytest.mark.parametrize("start", [b"GET / HTTP/1.1", b"HTTP/1.1 200 OK", b"HTTP/1.0 100 c"])
+def test_direct_head_with_every_byte_in_a_field(start):
+    # every byte value, in a name, at either end of a value and inside it
+    for byte in [bytes([value]) for value in range(256)]:
+        for field in (b"X" + byte + b": v", b"X:" + byte + b"v", b"X: v" + byte, b"X: a" + byte + b"b",
+                      byte + b"X: v", b"X: a" + byte + byte + b"b"):
+            for eol in (b"\r\n", b"\n"):
+                _same_head(eol.join([start, b"Host: h", field, b"Y: z", b"", b"rest"]))
+                _same_head(eol.join([start, field, b"", b""]))
+
+
+@pytest.mark.parametrize("start", _HEAD_START_LINES + _BAD_HEAD_START_LINES)
+def test_direct_head_with_one_unusual_line(start):
+    for field in _HEAD_FIELDS + _BAD_HEAD_FIELDS:
+        for where in (1, 2, 3):
+            for eol in _LINE_ENDS + _BAD_LINE_ENDS:
+                lines = [start + b"\r\n", b"Host: h\r\n", b"X: y\n"]
+                lines.insert(where, field + eol)
+                data = b"".join(lines) + b"\r\n"
+                for pos in (0, 1):
+                    _same_head(data, pos)
+                    _same_head(data[:-1], pos)
