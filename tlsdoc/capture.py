@@ -1300,6 +1300,7 @@ def read_segments(
     if linktype != 1:  # not Ethernet: no frame takes the fast path
         eth_want = -1
     thl_of = _TCP_HEADER_LENGTH
+    ae_of = _TCP_AE_FLAG
     tcp_rest = _TCP_SEQ_TO_WINDOW.unpack_from
     ts = _TS.unpack_from
     new_tuple = _new_tuple
@@ -1361,10 +1362,11 @@ def read_segments(
         # EtherType IPv4, version 4 and IHL 5; not a fragment, TCP; lengths
         # that fit (the IP total length, tot_hi * 256 + tot_lo, is at least
         # 20 + thl <= 80 when tot_hi is not 0: it is not made here, to spare
-        # the frames of another share two int objects)
+        # the frames of another share two int objects); hdrs, the Ethernet,
+        # IPv4 and TCP headers' length, is where the payload starts
         if (
             eth == eth_want and vihl == 0x45 and not frag & frag_mask and proto == 6
-            and (thl := thl_of[offb]) >= 20 and (tot_hi or tot_lo >= 20 + thl) and incl >= 34 + thl
+            and (thl := thl_of[offb]) >= 20 and (tot_hi or tot_lo >= 20 + thl) and incl >= (hdrs := 34 + thl)
         ):
             try:  # (a plain dict and try: the specialised, cheapest lookup)
                 flow = flows[key]  # (src, dst, sport, dport), or None for another share's
@@ -1373,7 +1375,7 @@ def read_segments(
             if flow is None:  # another share's: only its options could give a warning
                 if thl != 20 and not (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
                     try:
-                        _parse_options(buf, start + 54, start + 34 + thl, number)
+                        _parse_options(buf, start + 54, start + hdrs, number)
                     except DecodeError as exc:
                         at[0] = number
                         exc.with_context(capture=name)
@@ -1399,11 +1401,11 @@ def read_segments(
                         dport,
                         seq,
                         ack,
-                        ((offb & 1) << 8) | flagb,
+                        flagb | ae_of[offb],
                         window,
                         () if thl == 20 else (_NOP_OPT, _NOP_OPT, new_tuple(TcpOption, (_KIND_TS, ts(buf, start + 58)))),
-                        buf[start + 34 + thl : start + cap_end],
-                        ip_end - 34 - thl,
+                        buf[start + hdrs : start + cap_end],
+                        ip_end - hdrs,
                         cap_end < ip_end,
                         4,
                     ),
@@ -1458,6 +1460,8 @@ def _record_and_headers(order: str) -> tuple:
 #: (its high nibble, in 32-bit words): one tuple index instead of a shift
 #: and a product per frame in read_segments.
 _TCP_HEADER_LENGTH = tuple((b >> 4) * 4 for b in range(256))
+#: The AE flag (bit 0 of that byte) as Segment.flags has it, 0x100, the same way.
+_TCP_AE_FLAG = tuple((b & 1) << 8 for b in range(256))
 
 
 # The rest of the TCP header, from its seq: seq I, ack I, data offset x,
