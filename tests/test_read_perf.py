@@ -390,4 +390,5 @@ def test_record_and_headers_reads_what_network_order_reads(order, raw, head):
     assert (tot_hi << 8) | tot_lo == n_total
     assert capture._TCP_HEADER_LENGTH[offb] == (frame[46] >> 4) * 4
     assert capture._TCP_AE_FLAG[offb] == (frame[46] & 1) << 8
+    assert capture._IP_END[tot_hi] + tot_lo == 14 + n_total
     assert key == frame[26:38] and offb == frame[46]

@@ -1301,6 +1301,7 @@ def read_segments(
         eth_want = -1
     thl_of = _TCP_HEADER_LENGTH
     ae_of = _TCP_AE_FLAG
+    ip_end_of = _IP_END
     tcp_rest = _TCP_SEQ_TO_WINDOW.unpack_from
     ts = _TS.unpack_from
     new_tuple = _new_tuple
@@ -1384,8 +1385,9 @@ def read_segments(
             elif thl == 20 or (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
                 src, dst, sport, dport = flow
                 seq, ack, flagb, window = tcp_rest(buf, start + 38)
-                ip_end = 14 + ((tot_hi << 8) | tot_lo)
-                cap_end = incl if incl < ip_end else ip_end  # Ethernet padding is not payload
+                ip_end = ip_end_of[tot_hi] + tot_lo
+                cut = incl < ip_end  # the frame was cut (snaplen) before the datagram's end
+                cap_end = incl if cut else ip_end  # Ethernet padding is not payload
                 if sec != last_sec:  # sec * 10**9 is a big-int product: made once per second
                     last_sec = sec
                     sec_ns = sec * 1_000_000_000
@@ -1406,7 +1408,7 @@ def read_segments(
                         () if thl == 20 else (_NOP_OPT, _NOP_OPT, new_tuple(TcpOption, (_KIND_TS, ts(buf, start + 58)))),
                         buf[start + hdrs : start + cap_end],
                         ip_end - hdrs,
-                        cap_end < ip_end,
+                        cut,
                         4,
                     ),
                 )
@@ -1462,6 +1464,9 @@ def _record_and_headers(order: str) -> tuple:
 _TCP_HEADER_LENGTH = tuple((b >> 4) * 4 for b in range(256))
 #: The AE flag (bit 0 of that byte) as Segment.flags has it, 0x100, the same way.
 _TCP_AE_FLAG = tuple((b & 1) << 8 for b in range(256))
+#: 14 (the Ethernet header) + the high byte of the IPv4 total length * 256:
+#: with the low byte added, where the IP datagram ends in the frame.
+_IP_END = tuple(14 + (b << 8) for b in range(256))
 
 
 # The rest of the TCP header, from its seq: seq I, ack I, data offset x,
