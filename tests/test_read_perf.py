@@ -380,12 +380,15 @@ def test_record_and_headers_reads_what_network_order_reads(order, raw, head):
     # capture._record_and_headers tests network-order fields read in the file's
     # order with masks: the same answers as reading them in network order.
     raw = raw[:28] + head + raw[28 + len(head):]  # often a real EtherType, IHL, flags, protocol
-    unpack, ip_mask, ip_want, fp_mask, fp_want = capture._record_and_headers(order)
-    sec, frac, incl, ether_ip, tot_hi, tot_lo, frag_proto, key, offb = unpack(raw, 0)
+    unpack, eth_want, frag_mask = capture._record_and_headers(order)
+    sec, frac, incl, eth, vihl, tot_hi, tot_lo, frag, proto, key, offb = unpack(raw, 0)
     assert (sec, frac, incl) == struct.unpack_from(order + "III", raw, 0)
     frame = raw[16:]
     n_ether_ip, n_total, n_frag, n_proto = struct.unpack_from("!IH2xH1xB", frame, 12)
-    assert (ether_ip & ip_mask == ip_want) == (n_ether_ip >> 8 == 0x080045)
-    assert (frag_proto & fp_mask == fp_want) == (n_frag & 0x3FFF == 0 and n_proto == 6)
+    assert (eth == eth_want and vihl == 0x45) == (n_ether_ip >> 8 == 0x080045)
+    assert (not frag & frag_mask and proto == 6) == (n_frag & 0x3FFF == 0 and n_proto == 6)
     assert (tot_hi << 8) | tot_lo == n_total
+    assert capture._TCP_HEADER_LENGTH[offb] == (frame[46] >> 4) * 4
+    assert capture._TCP_AE_FLAG[offb] == (frame[46] & 1) << 8
+    assert capture._IP_END[tot_hi] + tot_lo == 14 + n_total
     assert key == frame[26:38] and offb == frame[46]

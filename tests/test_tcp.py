@@ -538,3 +538,22 @@ def test_handshake_packet_options_are_those_of_the_options_dict(options):
         d.get(TcpOptionKind.MSS), d.get(TcpOptionKind.WINDOW_SCALE), TcpOptionKind.SACK_PERMITTED in d,
         d.get(TcpOptionKind.TIMESTAMPS))
     assert p.options == seg.options
+
+
+def test_started_counts_the_connections_begun_so_far():
+    # Reassembler.started (a plain attribute, read per segment by
+    # tlsdoc.shares) is always the index the next new connection gets.
+    a = synth_connection([b"a"], [b"b"], client=("192.0.2.10", 50001))
+    b = synth_connection([b"c"], [b"d"], client=("192.0.2.11", 50002))
+    r = Reassembler(warn=pytest.fail, name="t.pcap")
+    assert r.started == 0
+    indices = []
+    for seg in segments(a[:2] + b + a[2:]):
+        before = r.started
+        done = r.feed(seg)
+        indices.extend(c.index for c in done)
+        assert r.started in (before, before + 1)
+        if r.started == before + 1:
+            assert r.open_connections >= 1
+    indices.extend(c.index for c in r.finish())
+    assert sorted(indices) == [0, 1] and r.started == 2

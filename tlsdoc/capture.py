@@ -1296,9 +1296,12 @@ def read_segments(
     # unpack (see _record_and_headers); used when the frame's first 54
     # bytes are in the buffer, as they are for every frame but a short
     # last one.
-    rec_headers, ip_mask, ip_want, fp_mask, fp_want = _record_and_headers(order)
+    rec_headers, eth_want, frag_mask = _record_and_headers(order)
     if linktype != 1:  # not Ethernet: no frame takes the fast path
-        ip_mask, ip_want = 0, 1
+        eth_want = -1
+    thl_of = _TCP_HEADER_LENGTH
+    ae_of = _TCP_AE_FLAG
+    ip_end_of = _IP_END
     tcp_rest = _TCP_SEQ_TO_WINDOW.unpack_from
     ts = _TS.unpack_from
     new_tuple = _new_tuple
@@ -1319,7 +1322,7 @@ def read_segments(
         if start <= fast_end:
             # (the header fields are the next record's bytes when incl < 54:
             # then the fast path's tests fail, as incl >= 34 + thl >= 54 does)
-            sec, frac, incl, ether_ip, tot_hi, tot_lo, frag_proto, key, offb = rec_headers(buf, off)
+            sec, frac, incl, eth, vihl, tot_hi, tot_lo, frag, proto, key, offb = rec_headers(buf, off)
         else:
             # Keep the next record header and 54 bytes after it in buf
             # (fewer only at the end of the file): the unpack above needs them.
@@ -1333,10 +1336,10 @@ def read_segments(
                     warn(_pcap_cut_header(name, number, base))
                 return
             if avail >= 70:
-                sec, frac, incl, ether_ip, tot_hi, tot_lo, frag_proto, key, offb = rec_headers(buf, 0)
+                sec, frac, incl, eth, vihl, tot_hi, tot_lo, frag, proto, key, offb = rec_headers(buf, 0)
             else:  # the file's last record, shorter than 54 bytes: not for the fast path
                 sec, frac, incl, _orig = rec(buf, 0)
-                ether_ip = tot_hi = tot_lo = frag_proto = offb = 0
+                eth = -1
         number += 1
         end = start + incl
         if end > avail or incl > max_record:
@@ -1357,12 +1360,14 @@ def read_segments(
             mark += SHARE_MARK_EVERY
             at[0] = number
             yield number - 1  # type: ignore[misc]  (share mode only, see above)
-        thl = (offb >> 4) * 4
-        total = (tot_hi << 8) | tot_lo
-        # EtherType IPv4, version 4 and IHL 5; not a fragment, TCP; lengths that fit
+        # EtherType IPv4, version 4 and IHL 5; not a fragment, TCP; lengths
+        # that fit (the IP total length, tot_hi * 256 + tot_lo, is at least
+        # 20 + thl <= 80 when tot_hi is not 0: it is not made here, to spare
+        # the frames of another share two int objects); hdrs, the Ethernet,
+        # IPv4 and TCP headers' length, is where the payload starts
         if (
-            ether_ip & ip_mask == ip_want and frag_proto & fp_mask == fp_want
-            and thl >= 20 and total >= 20 + thl and incl >= 34 + thl
+            eth == eth_want and vihl == 0x45 and not frag & frag_mask and proto == 6
+            and (thl := thl_of[offb]) >= 20 and (tot_hi or tot_lo >= 20 + thl) and incl >= (hdrs := 34 + thl)
         ):
             try:  # (a plain dict and try: the specialised, cheapest lookup)
                 flow = flows[key]  # (src, dst, sport, dport), or None for another share's
@@ -1371,7 +1376,7 @@ def read_segments(
             if flow is None:  # another share's: only its options could give a warning
                 if thl != 20 and not (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
                     try:
-                        _parse_options(buf, start + 54, start + 34 + thl, number)
+                        _parse_options(buf, start + 54, start + hdrs, number)
                     except DecodeError as exc:
                         at[0] = number
                         exc.with_context(capture=name)
@@ -1380,8 +1385,9 @@ def read_segments(
             elif thl == 20 or (thl == 32 and buf.startswith(_NOP_NOP_TS, start + 54)):
                 src, dst, sport, dport = flow
                 seq, ack, flagb, window = tcp_rest(buf, start + 38)
-                ip_end = 14 + total
-                cap_end = incl if incl < ip_end else ip_end  # Ethernet padding is not payload
+                ip_end = ip_end_of[tot_hi] + tot_lo
+                cut = incl < ip_end  # the frame was cut (snaplen) before the datagram's end
+                cap_end = incl if cut else ip_end  # Ethernet padding is not payload
                 if sec != last_sec:  # sec * 10**9 is a big-int product: made once per second
                     last_sec = sec
                     sec_ns = sec * 1_000_000_000
@@ -1397,12 +1403,12 @@ def read_segments(
                         dport,
                         seq,
                         ack,
-                        ((offb & 1) << 8) | flagb,
+                        flagb | ae_of[offb],
                         window,
                         () if thl == 20 else (_NOP_OPT, _NOP_OPT, new_tuple(TcpOption, (_KIND_TS, ts(buf, start + 58)))),
-                        buf[start + 34 + thl : start + cap_end],
-                        ip_end - 34 - thl,
-                        cap_end < ip_end,
+                        buf[start + hdrs : start + cap_end],
+                        ip_end - hdrs,
+                        cut,
                         4,
                     ),
                 )
@@ -1424,27 +1430,43 @@ def read_segments(
 
 # What read_segments' fast path checks, with the record header before it:
 # from the record header, ts_sec I, ts_frac I, incl_len I, orig_len 4x;
-# then from byte 12 of the Ethernet frame, EtherType, IPv4 version/IHL
-# and tos I; total length as two bytes BB; id xx; flags/fragment offset,
-# ttl and protocol I; checksum xx; the flow key 12s (IPv4 source and
+# then from byte 12 of the Ethernet frame, EtherType H, IPv4 version/IHL
+# B, tos x; total length as two bytes BB; id xx; flags/fragment offset H,
+# ttl x, protocol B; checksum xx; the flow key 12s (IPv4 source and
 # destination, TCP source and destination ports); seq and ack 8x; the TCP
 # data offset/AE B.  One struct, so in the record header's byte order,
-# which is the file's: the network-order fields read as I are tested with
-# a mask and value made for that order, and the total length is read a
-# byte at a time.  (Two unpacks, one per byte order, measured 430 more
-# instructions per frame, 2.4% of reading segments.)
+# which is the file's: the network-order 16-bit fields read as H are
+# tested against a value and a mask made for that order, and the total
+# length is read a byte at a time.  (Two unpacks, one per byte order,
+# measured 430 more instructions per frame, 2.4% of reading segments.)
+# The fields are small so that, in a little-endian file, the values of a
+# usual frame are Python's cached small ints (EtherType 0x0800 reads as
+# 8, flags DF as 64): testing them makes no int object, which matters on
+# the frames of another share, for which these tests are most of the work.
 @lru_cache(maxsize=None)
 def _record_and_headers(order: str) -> tuple:
-    """``(unpack_from, ip_mask, ip_want, frag_proto_mask, frag_proto_want)`` for a
-    pcap file in byte *order*: ``ether_ip & ip_mask == ip_want`` is EtherType
-    0x0800 and IPv4 version 4, IHL 5; ``frag_proto & frag_proto_mask ==
-    frag_proto_want`` is not a fragment (no MF, offset 0) and protocol TCP."""
-    unpack = struct.Struct(order + "III4x12xIBB2xI2x12s8xB").unpack_from
+    """``(unpack_from, eth_want, frag_mask)`` for a pcap file in byte *order*:
+    ``eth == eth_want`` is EtherType 0x0800 (IPv4), and ``not frag &
+    frag_mask`` is not a fragment (no MF, offset 0).  The unpack gives
+    ``(ts_sec, ts_frac, incl_len, eth, version_ihl, total_hi, total_lo, frag,
+    protocol, flow_key, data_offset_byte)``."""
+    unpack = struct.Struct(order + "III4x12xHBxBB2xHxB2x12s8xB").unpack_from
 
-    def as_read(big_endian: int) -> int:  # a 4-byte network-order value as this order reads it
-        return int.from_bytes(big_endian.to_bytes(4, "big"), "little" if order == "<" else "big")
+    def as_read(big_endian: int) -> int:  # a 2-byte network-order value as this order reads it
+        return int.from_bytes(big_endian.to_bytes(2, "big"), "little" if order == "<" else "big")
 
-    return (unpack, as_read(0xFFFFFF00), as_read(0x08004500), as_read(0x3FFF00FF), as_read(0x00000006))
+    return (unpack, as_read(0x0800), as_read(0x3FFF))
+
+
+#: The TCP header length in bytes for each value of the data offset byte
+#: (its high nibble, in 32-bit words): one tuple index instead of a shift
+#: and a product per frame in read_segments.
+_TCP_HEADER_LENGTH = tuple((b >> 4) * 4 for b in range(256))
+#: The AE flag (bit 0 of that byte) as Segment.flags has it, 0x100, the same way.
+_TCP_AE_FLAG = tuple((b & 1) << 8 for b in range(256))
+#: 14 (the Ethernet header) + the high byte of the IPv4 total length * 256:
+#: with the low byte added, where the IP datagram ends in the frame.
+_IP_END = tuple(14 + (b << 8) for b in range(256))
 
 
 # The rest of the TCP header, from its seq: seq I, ack I, data offset x,
