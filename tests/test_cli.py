@@ -260,3 +260,19 @@ def test_progress_line_only_on_a_terminal(monkeypatch, capsys, tty):
         assert text.endswith("\r\033[K")  # the line is wiped at the end
     else:
         assert text == ""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_line_is_wiped_before_a_key_log_error(monkeypatch, tmp_path, workers):
+    # A big capture: the key log is read while the CPUs are counted (cli._main);
+    # an unusable one still ends the progress line before the error is written.
+    from tlsdoc import cli
+
+    bad = tmp_path / "bad.keys"
+    bad.write_bytes(b"CLIENT_RANDOM zz zz\n")
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(cli, "_workers", lambda size, started=None: workers if started else 2)
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["decrypt", str(TLS13), "--keylog", str(bad)]) == 2
+    assert err.getvalue().startswith("\r\033[Ktlsdoc: error: ") and "line 1" in err.getvalue()

@@ -202,19 +202,19 @@ def _main(args: argparse.Namespace) -> int:
         progress = _Progress(err, size)
         verify = args.command == "verify"
         material = None
-        if args.jobs and hasattr(os, "fork"):
-            workers = args.jobs
-        elif _workers(size) == 1:  # (small, or no fork: no need to look at the CPUs)
-            workers = 1
-        else:
-            # The idle CPUs are counted while the key material loads, which
-            # both ways need (it took 0.1 s of sleep more before).
-            started = _cpu_sample()
-            analysis.check_manifest(args.capture)
-            material = analysis.load_key_material(args.keylog, tuple(args.key), getattr(args, "ca", None),
-                                                  run_checks=verify)
-            workers = _workers(size, started)
         try:
+            if args.jobs and hasattr(os, "fork"):
+                workers = args.jobs
+            elif _workers(size) == 1:  # (small, or no fork: no need to look at the CPUs)
+                workers = 1
+            else:
+                # The idle CPUs are counted while the key material loads, which
+                # both ways need (it took 0.1 s of sleep more before).
+                started = _cpu_sample()
+                analysis.check_manifest(args.capture)
+                material = analysis.load_key_material(args.keylog, tuple(args.key),
+                                                      getattr(args, "ca", None), run_checks=verify)
+                workers = _workers(size, started)
             if workers > 1:
                 run = _Parallel(args, workers, progress, material)
                 try:
