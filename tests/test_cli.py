@@ -276,3 +276,16 @@ def test_progress_line_is_wiped_before_a_key_log_error(monkeypatch, tmp_path, wo
     monkeypatch.setattr(sys, "stderr", err)
     assert main(["decrypt", str(TLS13), "--keylog", str(bad)]) == 2
     assert err.getvalue().startswith("\r\033[Ktlsdoc: error: ") and "line 1" in err.getvalue()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_big_capture_is_checked_against_its_manifest_once(monkeypatch, capsys, workers):
+    from tlsdoc import analysis, cli
+
+    checked = []
+    real = analysis._check_manifest
+    monkeypatch.setattr(analysis, "_check_manifest", lambda path: (checked.append(path), real(path))[1])
+    monkeypatch.setattr(cli, "_workers", lambda size, started=None: workers if started else 2)
+    assert main(["show", str(TLS13), "--json"]) == 0
+    capsys.readouterr()
+    assert len(checked) == 1

@@ -293,7 +293,8 @@ def iter_analyze(
             connection (``tlsdoc verify``).
         on_progress: called now and then with the file position.
         material: the key material, read already by :func:`load_key_material`
-            (then *keylog*, *keys*, *ca* and *run_checks* are not used).
+            after :func:`check_manifest` (then *keylog*, *keys*, *ca* and
+            *run_checks* are not used, and the manifest is not checked again).
 
     Raises:
         CaptureError: the capture or a key file is missing, unreadable, not
@@ -302,8 +303,8 @@ def iter_analyze(
         KeyMaterialError: the key log or a key file cannot be used.
     """
     name = os.fspath(path)
-    _check_manifest(Path(name))
     if material is None:
+        _check_manifest(Path(name))
         material = load_key_material(keylog, keys, ca, run_checks=run_checks)
     cap = capture.open_capture(name)
     warnings: list[str] = list(material.warnings)
